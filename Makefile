@@ -1,0 +1,94 @@
+# paxos: a Multi-Paxos replicated log as a toolkit of small C programs.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+BATS       ?= bats
+VERSION    := 0.1.0
+
+CFLAGS ?= -O2 -g
+# Flags the build needs whatever the user passes in CFLAGS.
+PAXOS_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-MMD -MP -Ilib -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DPAXOS_VERSION='"$(VERSION)"' \
+	$(shell $(PKG_CONFIG) --cflags libsodium inih lmdb jansson)
+PAXOS_LIBS := $(shell $(PKG_CONFIG) --libs libsodium inih lmdb)
+JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson)
+ALL_CFLAGS  = $(PAXOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+# The protocol core: no sockets, clocks, files or allocation.
+CORE_SRC := lib/msg.c lib/acceptor.c lib/proposer.c lib/learner.c
+SHELL_SRC := lib/log.c lib/conf.c lib/auth.c lib/net.c lib/loop.c \
+	lib/store.c lib/node.c
+LIB_SRC  := $(CORE_SRC) $(SHELL_SRC)
+LIB_OBJ  := $(LIB_SRC:.c=.o)
+
+SBIN_PROGS := paxos-acceptor paxos-proposer
+BIN_PROGS  := paxos-learner paxos-submit kv-apply paxos-keygen
+PROGS      := $(SBIN_PROGS) $(BIN_PROGS)
+
+UNIT := $(patsubst %.c,%,$(wildcard test/unit/*_test.c))
+SIM  := test/sim/paxos_sim
+
+all: $(PROGS)
+
+lib/libpaxos.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+kv-apply: cmd/kv-apply.o lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS) $(JSON_LIBS)
+
+paxos-%: cmd/paxos-%.o lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+test/unit/%_test: test/unit/%_test.o lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+test/sim/%: test/sim/%.o lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+check: all $(UNIT)
+	@! grep -En '<(sys/socket|time|unistd|stdlib|stdio)\.h>' $(CORE_SRC) || \
+	    { echo "core files must do no I/O"; exit 1; }
+	@for t in $(UNIT); do ./$$t || exit 1; done
+	mandoc -Tlint -W warning man/*.[0-9]
+	PATH="$(CURDIR):$$PATH" $(BATS) test
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
+	$$s apt-get update && $$s apt-get install -y build-essential \
+	    pkg-config libsodium-dev libinih-dev liblmdb-dev libjansson-dev \
+	    bats bats-support bats-assert mandoc python3
+
+demo: all
+	@sh etc/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(SBIN_PROGS) $(DESTDIR)$(SBINDIR)
+	install -m 755 $(BIN_PROGS) $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
+
+uninstall:
+	cd $(DESTDIR)$(SBINDIR) && rm -f $(SBIN_PROGS)
+	cd $(DESTDIR)$(BINDIR) && rm -f $(BIN_PROGS)
+	for f in man/*.[0-9]; do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
+
+clean:
+	rm -f $(PROGS) $(UNIT) $(SIM) lib/libpaxos.a */*.o */*.d test/*/*.o \
+	    test/*/*.d
+
+.PHONY: all check deps demo install uninstall clean
+.SECONDARY:
+-include $(wildcard */*.d test/*/*.d)
