@@ -39,7 +39,7 @@ log_init(const char *name, const char *prefix, int verbose)
 	log_verbose = verbose;
 	log_journal = stderr_is_journal();
 	if (prefix != NULL)
-		snprintf(log_prefix, sizeof(log_prefix), "%s: ", prefix);
+		snprintf(log_prefix, sizeof(log_prefix), "%s ", prefix);
 	else
 		log_prefix[0] = '\0';
 }

@@ -1,0 +1,293 @@
+/*
+ * paxos-learner: writes the chosen values to stdout in log order, each
+ * once.  Finding out what is chosen is lib/learner.c; this file owns the
+ * socket, stdout and the saved position in data_dir.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "learner.h"
+#include "log.h"
+#include "node.h"
+#include "store.h"
+
+#define OUTBUF		(1024 * 1024)
+#define OUTBOX		16
+#define SAVE_MS		200	/* how often the position is saved */
+
+static volatile sig_atomic_t quit;
+
+struct out_state {
+	char		*buf;
+	size_t		 len;
+	uint64_t	 pending;	/* last slot in buf */
+	uint64_t	 flushed;	/* last slot fully written */
+	uint64_t	 saved;		/* last slot in the position file */
+	uint64_t	 values;	/* lines fully written */
+	uint64_t	 values_pending;
+	char		 path[PATH_MAX + 32];
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: paxos-learner [-hnVv] [-c file] [-i id] "
+	    "[--from pos] [--count n]\n");
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void
+save(struct out_state *o)
+{
+	if (o->flushed == o->saved)
+		return;
+	if (store_save_position(o->path, o->flushed) == -1)
+		die(EX_IOERR, "save %s", o->path);
+	o->saved = o->flushed;
+}
+
+/* Write buf out; a closed stdout ends us, without counting what is lost. */
+static void
+flush_out(struct out_state *o)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < o->len) {
+		n = write(STDOUT_FILENO, o->buf + off, o->len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			save(o);
+			if (errno == EPIPE)
+				diex(EX_IOERR, "stdout closed; delivered up to "
+				    "position %" PRIu64, o->flushed);
+			die(EX_IOERR, "write stdout");
+		}
+		off += (size_t)n;
+	}
+	o->len = 0;
+	o->flushed = o->pending;
+	o->values += o->values_pending;
+	o->values_pending = 0;
+}
+
+static void
+append(struct out_state *o, uint64_t slot, const struct entry *e, bool pos)
+{
+	char prefix[32];
+	int plen = 0;
+
+	if (pos)
+		plen = snprintf(prefix, sizeof(prefix), "%" PRIu64 "\t", slot);
+	if (OUTBUF - o->len < (size_t)plen + e->len + 1)
+		flush_out(o);
+	memcpy(o->buf + o->len, prefix, (size_t)plen);
+	o->len += (size_t)plen;
+	memcpy(o->buf + o->len, e->val, e->len);
+	o->len += e->len;
+	o->buf[o->len++] = '\n';
+	o->values_pending++;
+}
+
+static uint64_t
+parse_count(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+		diex(EX_USAGE, "%s %s: not a number", opt, s);
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'F' },
+		{ "count", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct node nd;
+	static struct learner l;
+	static struct out outs[OUTBOX];
+	static struct out_state o;
+	static struct msg m;
+	struct outbox ob = { 0, OUTBOX, 0, outs };
+	uint32_t acc_ids[CONF_MAX_NODES];
+	struct pollfd pfd[2];
+	struct auth_peer from;
+	struct entry e;
+	const char *conffile, *idarg = NULL;
+	char err[CONF_ERRLEN], prefix[32];
+	uint64_t first = 0, count = 0, last_save = 0, now;
+	unsigned i, n_acc = 0, wait;
+	uint8_t *valbuf;
+	int ch, verbose = 0, r, k;
+	bool positions = false, has_from = false, has_count = false, write;
+
+	if ((conffile = getenv("PAXOS_CONF")) == NULL)
+		conffile = CONF_DEFAULT_PATH;
+	log_init("paxos-learner", NULL, 0);
+	while ((ch = getopt_long(argc, argv, "c:hi:nVv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'i':
+			idarg = optarg;
+			break;
+		case 'n':
+			positions = true;
+			break;
+		case 'V':
+			printf("paxos-learner %s\n", PAXOS_VERSION);
+			return EX_OK;
+		case 'v':
+			verbose++;
+			break;
+		case 'F':
+			first = parse_count("--from", optarg);
+			if (first == 0)
+				diex(EX_USAGE, "--from: positions start at 1");
+			has_from = true;
+			break;
+		case 'C':
+			count = parse_count("--count", optarg);
+			has_count = true;
+			break;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	log_init("paxos-learner", NULL, verbose);
+	if (sodium_init() < 0)
+		diex(EX_SOFTWARE, "sodium_init failed");
+	if ((r = node_open(&nd, conffile, idarg, AUTH_LEARNER, false, err,
+	    sizeof(err))) != 0)
+		diex(r, "%s", err);
+	if (nd.id != 0)
+		snprintf(prefix, sizeof(prefix), "learner %" PRIu32, nd.id);
+	else
+		snprintf(prefix, sizeof(prefix), "learner");
+	log_init("paxos-learner", prefix, verbose);
+
+	if (mkdir(nd.conf.data_dir, 0700) == -1 && errno != EEXIST)
+		die(EX_CANTCREAT, "mkdir %s", nd.conf.data_dir);
+	if (nd.id != 0)
+		snprintf(o.path, sizeof(o.path), "%s/learner-%" PRIu32 ".pos",
+		    nd.conf.data_dir, nd.id);
+	else
+		snprintf(o.path, sizeof(o.path), "%s/learner.pos",
+		    nd.conf.data_dir);
+	if ((r = store_load_position(o.path, &o.saved)) == -2)
+		diex(EX_DATAERR, "%s: not a position", o.path);
+	if (r == -1)
+		die(EX_IOERR, "read %s", o.path);
+	if (!has_from)
+		first = o.saved + 1;
+	o.flushed = o.pending = first - 1;
+	if (has_from)
+		o.saved = UINT64_MAX;	/* save the first position reached */
+	if ((o.buf = malloc(OUTBUF)) == NULL ||
+	    (valbuf = malloc((size_t)LEARNER_WINDOW * VALUE_MAX)) == NULL)
+		die(EX_OSERR, "malloc");
+	for (i = 0; i < nd.conf.n_nodes; i++)
+		if (nd.conf.nodes[i].roles & ROLE_ACCEPTOR)
+			acc_ids[n_acc++] = nd.conf.nodes[i].id;
+	learner_init(&l, acc_ids, n_acc, nd.conf.learning_interval_ms, valbuf,
+	    first, node_now_ms());
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	node_ready(&nd, "learner");
+	if (has_count && count == 0)
+		quit = 1;
+	pfd[0] = (struct pollfd){ nd.fd, POLLIN, 0 };
+	pfd[1] = (struct pollfd){ STDOUT_FILENO, 0, 0 };
+	while (!quit) {
+		now = node_now_ms();
+		wait = learner_tick(&l, now, &ob);
+		node_flush(&nd, &ob);
+		if (poll(pfd, 2, (int)(wait < 100 ? wait : 100)) == -1 &&
+		    errno != EINTR)
+			die(EX_OSERR, "poll");
+		/* The consumer went away while we had nothing to say. */
+		if (pfd[1].revents & (POLLERR | POLLHUP)) {
+			save(&o);
+			diex(EX_IOERR, "stdout closed; delivered up to "
+			    "position %" PRIu64, o.flushed);
+		}
+		for (k = 0; k < 256; k++) {
+			r = node_recv(&nd, &m, &from);
+			if (r == 0)
+				break;
+			if (r == -1)
+				die(EX_OSERR, "recv");
+			if (r == 1)
+				learner_receive(&l, node_now_ms(), from.role,
+				    from.id, &m, &ob);
+		}
+		node_flush(&nd, &ob);
+		while (learner_peek(&l, &e, &write)) {
+			if (write) {
+				if (has_count && o.values + o.values_pending ==
+				    count)
+					break;
+				append(&o, l.next, &e, positions);
+			}
+			o.pending = l.next;
+			learner_advance(&l);
+		}
+		if (o.len > 0)
+			flush_out(&o);
+		else
+			o.flushed = o.pending;
+		now = node_now_ms();
+		if (now >= last_save + SAVE_MS) {
+			save(&o);
+			last_save = now;
+		}
+		if (has_count && o.values >= count)
+			break;
+	}
+	flush_out(&o);
+	save(&o);
+	node_close(&nd);
+	free(valbuf);
+	free(o.buf);
+	return EX_OK;
+}

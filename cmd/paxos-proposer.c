@@ -1,0 +1,174 @@
+/*
+ * paxos-proposer: orders client values into log positions.  Leadership,
+ * phase 1 recovery and phase 2 are lib/proposer.c; this file feeds it
+ * datagrams, the clock and random draws, and sends what it asks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "node.h"
+#include "proposer.h"
+
+#define BATCH		256	/* datagrams read per wake-up */
+#define OUTBOX		256
+#define TICK_MS		5
+
+static volatile sig_atomic_t quit;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: paxos-proposer [-hnVv] [-c file] [-i id]\n");
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static unsigned
+ids_with_role(const struct conf *c, unsigned role, uint32_t *ids)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].roles & role)
+			ids[n++] = c->nodes[i].id;
+	return n;
+}
+
+static void
+serve(struct node *nd, struct proposer *p, struct outbox *ob)
+{
+	struct pollfd pfd = { nd->fd, POLLIN, 0 };
+	struct auth_peer from;
+	static struct msg m;
+	uint8_t was = p->state;
+	int n, r;
+
+	while (!quit) {
+		if (poll(&pfd, 1, TICK_MS) == -1 && errno != EINTR)
+			die(EX_OSERR, "poll");
+		for (n = 0; n < BATCH; n++) {
+			r = node_recv(nd, &m, &from);
+			if (r == 0)
+				break;
+			if (r == -1)
+				die(EX_OSERR, "recv");
+			if (r != 1)
+				continue;
+			if (m.type == MSG_SUBMIT && from.role == AUTH_CLIENT)
+				node_remember_client(nd, m.client, &nd->from);
+			proposer_receive(p, node_now_ms(), randombytes_random(),
+			    from.role, from.id, &m, ob);
+			node_flush(nd, ob);
+		}
+		proposer_tick(p, node_now_ms(), randombytes_random(), ob);
+		node_flush(nd, ob);
+		if (p->state != was) {
+			if (p->state == PROPOSER_LEADING)
+				log_info("leading ballot=%" PRIu64 ".%" PRIu32
+				    " from slot=%" PRIu64, p->ballot.round,
+				    p->ballot.node, p->commit);
+			else if (was == PROPOSER_LEADING)
+				log_info("standing by, leader=%" PRIu32,
+				    p->leader);
+			was = p->state;
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct node nd;
+	static struct proposer p;
+	static struct out outs[OUTBOX];
+	struct outbox ob = { 0, OUTBOX, 0, outs };
+	uint32_t acc_ids[CONF_MAX_NODES], prop_ids[CONF_MAX_NODES];
+	unsigned n_acc, n_prop;
+	const char *conffile, *idarg = NULL;
+	char err[CONF_ERRLEN], prefix[32];
+	uint8_t *valbuf;
+	int ch, verbose = 0, r;
+	bool check_only = false;
+
+	if ((conffile = getenv("PAXOS_CONF")) == NULL)
+		conffile = CONF_DEFAULT_PATH;
+	log_init("paxos-proposer", NULL, 0);
+	while ((ch = getopt(argc, argv, "c:hi:nVv")) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'i':
+			idarg = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'V':
+			printf("paxos-proposer %s\n", PAXOS_VERSION);
+			return EX_OK;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	log_init("paxos-proposer", NULL, verbose);
+	if (sodium_init() < 0)
+		diex(EX_SOFTWARE, "sodium_init failed");
+	if (check_only) {
+		if (conf_load(&nd.conf, conffile, err, sizeof(err)) == -1)
+			diex(EX_CONFIG, "%s", err);
+		if (verbose)
+			conf_print(&nd.conf, stdout);
+		return EX_OK;
+	}
+	if ((r = node_open(&nd, conffile, idarg, AUTH_PROPOSER, true, err,
+	    sizeof(err))) != 0)
+		diex(r, "%s", err);
+	snprintf(prefix, sizeof(prefix), "proposer %" PRIu32, nd.id);
+	log_init("paxos-proposer", prefix, verbose);
+	if ((valbuf = malloc((size_t)PROPOSER_WINDOW * VALUE_MAX)) == NULL)
+		die(EX_OSERR, "malloc");
+	n_acc = ids_with_role(&nd.conf, ROLE_ACCEPTOR, acc_ids);
+	n_prop = ids_with_role(&nd.conf, ROLE_PROPOSER, prop_ids);
+	if (n_acc > PROPOSER_MAX_ACC)
+		diex(EX_CONFIG, "%s: more than %d acceptors", conffile,
+		    PROPOSER_MAX_ACC);
+	proposer_init(&p, nd.id, acc_ids, n_acc, prop_ids, n_prop,
+	    nd.conf.timeout_ms, valbuf, node_now_ms());
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	node_ready(&nd, "proposer");
+	serve(&nd, &p, &ob);
+	node_close(&nd);
+	free(valbuf);
+	return EX_OK;
+}

@@ -1,0 +1,240 @@
+/* Learner role: chosen entries in slot order, duplicates filtered. */
+#include <string.h>
+
+#include "auth.h"
+#include "learner.h"
+
+void
+learner_init(struct learner *l, const uint32_t *acc_ids, unsigned n_acc,
+    unsigned interval_ms, uint8_t *valbuf, uint64_t first, uint64_t now_ms)
+{
+	unsigned i;
+
+	memset(l, 0, sizeof(*l));
+	l->n_acc = n_acc < LEARNER_MAX_ACC ? n_acc : LEARNER_MAX_ACC;
+	memcpy(l->acc_ids, acc_ids, l->n_acc * sizeof(acc_ids[0]));
+	l->quorum = l->n_acc / 2 + 1;
+	l->interval_ms = interval_ms;
+	l->next = first == 0 ? 1 : first;
+	l->poll_ms = now_ms;
+	for (i = 0; i < LEARNER_WINDOW; i++)
+		l->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
+}
+
+static struct lslot *
+slot_at(struct learner *l, uint64_t slot)
+{
+	struct lslot *ls;
+
+	if (slot < l->next || slot >= l->next + LEARNER_WINDOW)
+		return NULL;
+	ls = &l->ring[slot % LEARNER_WINDOW];
+	if (ls->slot != slot) {
+		memset(ls->seen, 0, sizeof(ls->seen));
+		ls->slot = slot;
+		ls->chosen = ls->has_value = false;
+		ls->vballot = (struct ballot){ 0, 0 };
+	}
+	return ls;
+}
+
+static void
+take_value(struct lslot *ls, const struct entry *e)
+{
+	ls->e = *e;
+	if (e->len > 0)
+		memcpy(ls->buf, e->val, e->len);
+	ls->e.val = ls->buf;
+	ls->has_value = true;
+}
+
+static void
+set_chosen(struct learner *l, uint64_t slot, const struct entry *e)
+{
+	struct lslot *ls = slot_at(l, slot);
+
+	if (ls == NULL || ls->chosen)
+		return;
+	take_value(ls, e);
+	ls->chosen = true;
+}
+
+/*
+ * An acceptor's report: chosen when it says so, or once a quorum has
+ * accepted in one ballot.  The value kept is that of the highest ballot
+ * reported, which is the chosen one as soon as any ballot at or below it
+ * has a quorum (Paxos Made Simple 2.2, P2c).
+ */
+static void
+report(struct learner *l, int i, const struct slot_entry *se)
+{
+	struct lslot *ls = slot_at(l, se->slot);
+	unsigned j, n = 0;
+
+	if (ls == NULL || ls->chosen)
+		return;
+	if (se->chosen) {
+		take_value(ls, &se->e);
+		ls->chosen = true;
+		return;
+	}
+	ls->seen[i] = se->ballot;
+	if (!ls->has_value || ballot_cmp(se->ballot, ls->vballot) > 0) {
+		take_value(ls, &se->e);
+		ls->vballot = se->ballot;
+	}
+	for (j = 0; j < l->n_acc; j++)
+		if (ballot_cmp(ls->seen[j], se->ballot) == 0)
+			n++;
+	if (n >= l->quorum)
+		ls->chosen = true;
+}
+
+static int
+acc_index(const struct learner *l, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < l->n_acc; i++)
+		if (l->acc_ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+void
+learner_receive(struct learner *l, uint64_t now_ms, uint8_t role, uint32_t id,
+    const struct msg *m, struct outbox *ob)
+{
+	uint64_t before = l->next;
+	struct lslot *ls;
+	unsigned k;
+	int i;
+
+	(void)ob;
+	if (m->commit > l->commit)
+		l->commit = m->commit;
+	switch (m->type) {
+	case MSG_CHOSEN:
+		if (role != AUTH_PROPOSER)
+			return;
+		for (k = 0; k < m->n; k++) {
+			set_chosen(l, m->e[k].slot, &m->e[k].e);
+			if (m->e[k].slot > l->max_slot)
+				l->max_slot = m->e[k].slot;
+		}
+		break;
+	case MSG_LEARN_REP:
+		if (role != AUTH_ACCEPTOR || (i = acc_index(l, id)) < 0)
+			return;
+		if (m->max_slot > l->max_slot)
+			l->max_slot = m->max_slot;
+		for (k = 0; k < m->n; k++)
+			report(l, i, &m->e[k]);
+		/* Something new is ready: keep asking while behind. */
+		ls = slot_at(l, before);
+		if (ls != NULL && ls->chosen)
+			l->fast_ms = now_ms + LEARNER_FAST_MS;
+		break;
+	case MSG_COMMIT:
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+poll_acceptors(struct learner *l, struct outbox *ob)
+{
+	struct msg *m;
+
+	if ((m = outbox_add(ob, AUTH_ACCEPTOR, 0, 0, MSG_LEARN_REQ)) == NULL)
+		return;
+	m->slot = l->next;
+	m->count = LEARNER_WINDOW;
+}
+
+unsigned
+learner_tick(struct learner *l, uint64_t now_ms, struct outbox *ob)
+{
+	uint64_t due;
+
+	if (l->fast_ms != 0 && now_ms >= l->fast_ms) {
+		l->fast_ms = 0;
+		poll_acceptors(l, ob);
+	} else if (now_ms >= l->poll_ms) {
+		poll_acceptors(l, ob);
+		l->poll_ms = now_ms + l->interval_ms;
+	}
+	due = l->poll_ms;
+	if (l->fast_ms != 0 && l->fast_ms < due)
+		due = l->fast_ms;
+	return due > now_ms ? (unsigned)(due - now_ms) : 0;
+}
+
+static struct lsession *
+session(struct learner *l, uint64_t client)
+{
+	struct lsession *s, *oldest = &l->sessions[0];
+	unsigned i;
+
+	for (i = 0; i < LEARNER_SESSIONS; i++) {
+		s = &l->sessions[i];
+		if (s->client == client)
+			return s;
+		if (s->used < oldest->used)
+			oldest = s;
+	}
+	return oldest;
+}
+
+bool
+learner_peek(struct learner *l, struct entry *e, bool *write)
+{
+	struct lslot *ls = &l->ring[l->next % LEARNER_WINDOW];
+	struct lsession *s;
+
+	if (ls->slot != l->next || !ls->chosen)
+		return false;
+	*e = ls->e;
+	*write = false;
+	if (e->kind != ENTRY_VALUE)
+		return true;
+	/*
+	 * Integrity (SPEC 4.3): a session's values are taken in seq order,
+	 * each once.  A repeat (a retransmission both leaders proposed) is
+	 * dropped; so is one that jumps ahead of a seq not yet taken, which
+	 * its client submits again after it.  A session not in the table
+	 * starts wherever it is first seen.
+	 */
+	s = session(l, e->client);
+	if (s->client != e->client)
+		*write = true;
+	else
+		*write = e->seq == s->last + 1;
+	return true;
+}
+
+void
+learner_advance(struct learner *l)
+{
+	struct lslot *ls = &l->ring[l->next % LEARNER_WINDOW];
+	struct lsession *s;
+	bool write;
+	struct entry e;
+
+	if (!learner_peek(l, &e, &write))
+		return;
+	if (e.kind == ENTRY_VALUE) {
+		s = session(l, e.client);
+		if (write) {
+			s->client = e.client;
+			s->last = e.seq;
+			s->used = l->next;
+		} else {
+			l->n_duplicates++;
+		}
+	}
+	ls->slot = 0;
+	ls->chosen = false;
+	l->next++;
+}

@@ -1,0 +1,70 @@
+/*
+ * Learner role, sans I/O: finds out which entry is chosen at each slot,
+ * from the leader's announcements or from the acceptors' reports (chosen
+ * when they say so, or when a quorum accepted in the same ballot), and
+ * hands them out in slot order, each once, dropping duplicate client
+ * values with a filter every learner applies the same way.
+ */
+#ifndef PAXOS_LEARNER_H
+#define PAXOS_LEARNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define LEARNER_WINDOW		256	/* slots held ahead of delivery */
+#define LEARNER_MAX_ACC		32
+#define LEARNER_SESSIONS	4096	/* client sessions for the filter */
+#define LEARNER_FAST_MS		5	/* re-ask this soon while catching up */
+
+struct lslot {
+	uint64_t	 slot;		/* 0: empty */
+	bool		 chosen;
+	bool		 has_value;
+	struct ballot	 vballot;	/* highest ballot reported */
+	struct ballot	 seen[LEARNER_MAX_ACC];	/* by acceptor index */
+	struct entry	 e;		/* e.val points at buf */
+	uint8_t		*buf;
+};
+
+struct lsession {
+	uint64_t	 client;	/* 0: unused */
+	uint64_t	 last;		/* last seq delivered */
+	uint64_t	 used;		/* slot of last use: same on every
+					   learner, so eviction is too */
+};
+
+struct learner {
+	unsigned	 n_acc;
+	unsigned	 quorum;
+	uint32_t	 acc_ids[LEARNER_MAX_ACC];
+	unsigned	 interval_ms;
+	uint64_t	 next;		/* next slot to hand out */
+	uint64_t	 commit;	/* highest watermark heard */
+	uint64_t	 max_slot;	/* highest slot heard of */
+	uint64_t	 poll_ms;	/* next regular poll */
+	uint64_t	 fast_ms;	/* next catch-up poll, 0: none */
+	struct lslot	 ring[LEARNER_WINDOW];
+	struct lsession	 sessions[LEARNER_SESSIONS];
+	uint64_t	 n_duplicates;
+};
+
+/* valbuf holds LEARNER_WINDOW * VALUE_MAX bytes.  first: slot to start at. */
+void	learner_init(struct learner *, const uint32_t *acc_ids, unsigned n_acc,
+	    unsigned interval_ms, uint8_t *valbuf, uint64_t first,
+	    uint64_t now_ms);
+void	learner_receive(struct learner *, uint64_t now_ms, uint8_t role,
+	    uint32_t id, const struct msg *, struct outbox *);
+/* Poll the acceptors when due.  Returns ms until the next poll. */
+unsigned learner_tick(struct learner *, uint64_t now_ms, struct outbox *);
+
+/*
+ * The entry at l->next when it is chosen: true, with write false for a
+ * no-op or a duplicate (nothing to output).  The caller outputs it, then
+ * calls learner_advance; one it could not output it leaves in place.
+ */
+bool	learner_peek(struct learner *, struct entry *, bool *write);
+void	learner_advance(struct learner *);
+
+#endif

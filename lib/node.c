@@ -1,0 +1,340 @@
+/* The shell every program shares: config, secret, socket, peers. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "node.h"
+
+unsigned
+node_conf_role(uint8_t auth_role)
+{
+	switch (auth_role) {
+	case AUTH_ACCEPTOR:
+		return ROLE_ACCEPTOR;
+	case AUTH_PROPOSER:
+		return ROLE_PROPOSER;
+	case AUTH_LEARNER:
+		return ROLE_LEARNER;
+	default:
+		return 0;
+	}
+}
+
+uint64_t
+node_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+node_epoch(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int
+node_open(struct node *nd, const char *conffile, const char *idarg,
+    uint8_t role, bool need_id, char *err, size_t errlen)
+{
+	const struct conf_node *cn;
+	uint8_t secret[32];
+	unsigned i, r, crole = node_conf_role(role);
+	char buf[128];
+
+	memset(nd, 0, sizeof(*nd));
+	nd->fd = -1;
+	nd->role = role;
+	if (conf_load(&nd->conf, conffile, err, errlen) == -1)
+		return EX_CONFIG;
+	if (crole != 0 && (idarg != NULL || nd->conf.myid != 0 || need_id)) {
+		if (idarg == NULL && nd->conf.myid == 0) {
+			snprintf(err, errlen, "no node id: give -i or set "
+			    "myid in %s", conffile);
+			return EX_USAGE;
+		}
+		if (conf_pick_id(&nd->conf, idarg, crole, &nd->id, err,
+		    errlen) == -1)
+			return EX_CONFIG;
+	}
+	if (conf_read_secret(&nd->conf, secret, err, errlen) == -1)
+		return EX_CONFIG;
+	auth_init(&nd->auth, secret, role, nd->id, node_epoch());
+	sodium_memzero(secret, sizeof(secret));
+	if (role == AUTH_CLIENT || nd->id == 0) {
+		/* Any 32-bit id: the epoch keeps nonces apart. */
+		nd->auth.id = nd->id = 0;
+		while (nd->auth.id == 0)
+			nd->auth.id = randombytes_random();
+	}
+	for (i = 0; i < nd->conf.n_nodes; i++) {
+		cn = &nd->conf.nodes[i];
+		for (r = AUTH_ACCEPTOR; r <= AUTH_LEARNER; r++) {
+			if ((cn->roles & node_conf_role((uint8_t)r)) == 0)
+				continue;
+			if (net_resolve(cn->host, conf_port(cn,
+			    node_conf_role((uint8_t)r)), &nd->addr[i][r - 1],
+			    err, errlen) == -1)
+				return EX_NOHOST;
+			if (auth_add_member(&nd->auth, (uint8_t)r, cn->id) == -1) {
+				snprintf(err, errlen, "too many members");
+				return EX_SOFTWARE;
+			}
+		}
+	}
+	if (nd->id != 0) {
+		i = (unsigned)(conf_node(&nd->conf, nd->id) - nd->conf.nodes);
+		nd->self = nd->addr[i][role - 1];
+	} else {
+		/* Ephemeral port of the family of the first acceptor. */
+		nd->self = nd->addr[0][AUTH_ACCEPTOR - 1];
+		for (i = 0; i < nd->conf.n_nodes; i++)
+			if (nd->conf.nodes[i].roles & ROLE_ACCEPTOR) {
+				nd->self = nd->addr[i][AUTH_ACCEPTOR - 1];
+				break;
+			}
+		if (nd->self.ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&nd->self.ss)->sin6_port = 0;
+		else
+			((struct sockaddr_in *)&nd->self.ss)->sin_port = 0;
+	}
+	if ((nd->qbuf = malloc(NODE_QUEUE_BYTES)) == NULL) {
+		snprintf(err, errlen, "malloc: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if ((nd->fd = net_bind(&nd->self)) == -1) {
+		snprintf(err, errlen, "bind %s: %s", net_ntop(&nd->self, buf,
+		    sizeof(buf)), strerror(errno));
+		return EX_OSERR;
+	}
+	return 0;
+}
+
+/* Replies go to clients, and only clients hold the client key alone. */
+static bool
+to_client(const struct msg *m)
+{
+	return m->type == MSG_REPLY;
+}
+
+void
+node_close(struct node *nd)
+{
+	if (nd->fd != -1)
+		close(nd->fd);
+	nd->fd = -1;
+	free(nd->qbuf);
+	nd->qbuf = NULL;
+	auth_free(&nd->auth);
+}
+
+int
+node_queue(struct node *nd, const struct net_addr *to, const struct msg *m)
+{
+	struct node_queued *q;
+	size_t len, sealed;
+
+	if (nd->nq == NODE_QUEUE ||
+	    NODE_QUEUE_BYTES - nd->qused < MSG_MAX + AUTH_OVERHEAD)
+		return -1;
+	if ((len = msg_encode(m, nd->enc, sizeof(nd->enc))) == 0)
+		return 0;
+	sealed = auth_seal(&nd->auth, to_client(m), nd->enc, len,
+	    nd->qbuf + nd->qused, NODE_QUEUE_BYTES - nd->qused);
+	if (sealed == 0)
+		return 0;
+	q = &nd->q[nd->nq++];
+	q->to = *to;
+	q->off = nd->qused;
+	q->len = sealed;
+	nd->qused += sealed;
+	return 0;
+}
+
+void
+node_queue_flush(struct node *nd)
+{
+	struct node_queued *q;
+	unsigned i;
+
+	for (i = 0; i < nd->nq; i++) {
+		q = &nd->q[i];
+		if (sendto(nd->fd, nd->qbuf + q->off, q->len, 0,
+		    (const struct sockaddr *)&q->to.ss, q->to.len) == -1)
+			nd->send_errors++;
+	}
+	nd->nq = 0;
+	nd->qused = 0;
+}
+
+int
+node_send_to(struct node *nd, const struct net_addr *to, const struct msg *m)
+{
+	size_t len, sealed;
+
+	if ((len = msg_encode(m, nd->enc, sizeof(nd->enc))) == 0)
+		return 0;
+	sealed = auth_seal(&nd->auth, to_client(m), nd->enc, len, nd->ct,
+	    sizeof(nd->ct));
+	if (sealed == 0)
+		return 0;
+	if (sendto(nd->fd, nd->ct, sealed, 0, (const struct sockaddr *)&to->ss,
+	    to->len) == -1) {
+		nd->send_errors++;
+		return 0;
+	}
+	return 1;
+}
+
+static struct node_client *
+find_client(struct node *nd, uint64_t session, bool add)
+{
+	struct node_client *c, *oldest = &nd->clients[0];
+	unsigned i;
+
+	for (i = 0; i < NODE_CLIENTS; i++) {
+		c = &nd->clients[i];
+		if (c->session == session && c->used != 0)
+			return c;
+		if (c->used < oldest->used)
+			oldest = c;
+	}
+	if (!add)
+		return NULL;
+	oldest->session = session;
+	return oldest;
+}
+
+void
+node_remember_client(struct node *nd, uint64_t session,
+    const struct net_addr *a)
+{
+	struct node_client *c = find_client(nd, session, true);
+
+	c->addr = *a;
+	c->used = ++nd->stamp;
+}
+
+int
+node_send(struct node *nd, const struct out *o)
+{
+	struct node_client *c;
+	unsigned i, crole;
+	int sent = 0;
+
+	if (o->role == AUTH_CLIENT) {
+		if ((c = find_client(nd, o->client, false)) == NULL)
+			return 0;
+		return node_send_to(nd, &c->addr, &o->m);
+	}
+	crole = node_conf_role(o->role);
+	for (i = 0; i < nd->conf.n_nodes; i++) {
+		const struct conf_node *cn = &nd->conf.nodes[i];
+		if ((cn->roles & crole) == 0)
+			continue;
+		if (o->id != 0 && cn->id != o->id)
+			continue;
+		/* Never to ourselves: the core already knows. */
+		if (o->role == nd->role && cn->id == nd->id)
+			continue;
+		sent += node_send_to(nd, &nd->addr[i][o->role - 1], &o->m);
+	}
+	return sent;
+}
+
+void
+node_flush(struct node *nd, struct outbox *ob)
+{
+	unsigned i;
+
+	for (i = 0; i < ob->n; i++)
+		node_send(nd, &ob->o[i]);
+	ob->n = 0;
+}
+
+int
+node_recv(struct node *nd, struct msg *m, struct auth_peer *from)
+{
+	ssize_t n;
+	size_t ptlen;
+
+	nd->from.len = sizeof(nd->from.ss);
+	n = recvfrom(nd->fd, nd->ct, sizeof(nd->ct), 0,
+	    (struct sockaddr *)&nd->from.ss, &nd->from.len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		/* ICMP errors from peers that are down surface here. */
+		if (errno == ECONNREFUSED)
+			return 2;
+		return -1;
+	}
+	if (auth_open(&nd->auth, nd->ct, (size_t)n, nd->pt, &ptlen, from) !=
+	    AUTH_OK)
+		return 2;
+	if (msg_decode(m, nd->pt, ptlen) == -1) {
+		nd->malformed++;
+		return 2;
+	}
+	return 1;
+}
+
+/* systemd's notify protocol: one datagram to $NOTIFY_SOCKET. */
+static void
+notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sun,
+	    len);
+	close(fd);
+}
+
+void
+node_ready(struct node *nd, const char *what)
+{
+	char buf[128];
+
+	struct net_addr a;
+
+	/* The log prefix ("acceptor 1") already names us. */
+	(void)what;
+	a.len = sizeof(a.ss);
+	if (getsockname(nd->fd, (struct sockaddr *)&a.ss, &a.len) == -1)
+		a = nd->self;
+	log_info("ready on %s", net_ntop(&a, buf, sizeof(buf)));
+	notify_systemd("READY=1");
+}

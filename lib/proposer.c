@@ -1,0 +1,591 @@
+/* Proposer role: elections, phase 1 recovery, pipelined phase 2. */
+#include <string.h>
+
+#include "auth.h"
+#include "proposer.h"
+
+/* Bytes kept for an ACCEPT's header when packing entries. */
+#define HEADER_ROOM	128
+
+static unsigned
+popcount(uint32_t v)
+{
+	unsigned n = 0;
+
+	for (; v != 0; v &= v - 1)
+		n++;
+	return n;
+}
+
+static int
+acc_index(const struct proposer *p, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n_acc; i++)
+		if (p->acc_ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+static struct pslot *
+ring_at(struct proposer *p, uint64_t slot)
+{
+	return &p->ring[slot % PROPOSER_WINDOW];
+}
+
+static void
+ring_clear(struct proposer *p)
+{
+	unsigned i;
+
+	for (i = 0; i < PROPOSER_WINDOW; i++) {
+		p->ring[i].state = PSLOT_FREE;
+		p->ring[i].slot = 0;
+	}
+}
+
+void
+proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
+    unsigned n_acc, const uint32_t *prop_ids, unsigned n_prop,
+    unsigned timeout_ms, uint8_t *valbuf, uint64_t now_ms)
+{
+	unsigned i;
+
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->n_acc = n_acc < PROPOSER_MAX_ACC ? n_acc : PROPOSER_MAX_ACC;
+	memcpy(p->acc_ids, acc_ids, p->n_acc * sizeof(acc_ids[0]));
+	p->quorum = p->n_acc / 2 + 1;
+	for (i = 0; i < n_prop; i++)
+		if (prop_ids[i] == id)
+			p->rank = i;
+	p->timeout_ms = timeout_ms;
+	p->commit = 1;
+	p->next_slot = 1;
+	for (i = 0; i < PROPOSER_WINDOW; i++)
+		p->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
+	/*
+	 * The first proposer tries at once; the others give it a few
+	 * timeouts to show itself, so a cold start has no duel.
+	 */
+	p->election_ms = now_ms + (uint64_t)p->rank * 2 * timeout_ms;
+}
+
+bool
+proposer_is_leader(const struct proposer *p)
+{
+	return p->state == PROPOSER_LEADING;
+}
+
+static void
+copy_entry(struct pslot *ps, const struct entry *e)
+{
+	ps->e = *e;
+	if (e->len > 0)
+		memcpy(ps->buf, e->val, e->len);
+	ps->e.val = ps->buf;
+}
+
+/* Wait for the leader (or for a rival's term) before trying again. */
+static void
+back_off(struct proposer *p, uint64_t now, uint32_t rnd)
+{
+	p->election_ms = now + 3 * (uint64_t)p->timeout_ms +
+	    rnd % (2 * (uint64_t)p->timeout_ms + 1);
+}
+
+static void
+step_down(struct proposer *p, uint64_t now, uint32_t rnd, struct ballot b)
+{
+	p->state = PROPOSER_FOLLOWER;
+	p->leader = b.node != p->id ? b.node : 0;
+	p->recovering = p->window_open = false;
+	ring_clear(p);
+	back_off(p, now, rnd);
+}
+
+static void
+note_ballot(struct proposer *p, struct ballot b)
+{
+	if (ballot_cmp(b, p->seen) > 0)
+		p->seen = b;
+}
+
+static void
+send_prepare(struct proposer *p, unsigned i, struct outbox *ob)
+{
+	struct msg *m;
+
+	m = outbox_add(ob, AUTH_ACCEPTOR, p->acc_ids[i], 0, MSG_PREPARE);
+	if (m == NULL)
+		return;
+	m->ballot = p->ballot;
+	m->slot = p->cover[i];
+	m->count = (uint32_t)(p->scan_end - p->cover[i]);
+}
+
+/* Ask every acceptor for what it accepted in [scan, scan + WINDOW). */
+static void
+open_window(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	uint64_t s;
+	unsigned i;
+
+	p->scan_end = p->scan + PROPOSER_WINDOW;
+	p->window_open = true;
+	p->prepare_ms = now;
+	for (s = p->scan; s < p->scan_end; s++) {
+		struct pslot *ps = ring_at(p, s);
+		ps->slot = s;
+		ps->state = PSLOT_RECOVER;
+		ps->has_value = false;
+		ps->vballot = (struct ballot){ 0, 0 };
+	}
+	for (i = 0; i < p->n_acc; i++) {
+		p->cover[i] = p->scan;
+		p->accmax[i] = 0;
+		p->done[i] = false;
+		send_prepare(p, i, ob);
+	}
+}
+
+static void
+start_phase1(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	unsigned i;
+
+	/* What we proposed in an earlier term may be lost: take it again. */
+	for (i = 0; i < PROPOSER_SESSIONS; i++)
+		p->sessions[i].proposed = p->sessions[i].chosen;
+	p->ballot.round = p->seen.round + 1;
+	p->ballot.node = p->id;
+	p->seen = p->ballot;
+	p->state = PROPOSER_PREPARING;
+	p->leader = 0;
+	p->recovering = true;
+	p->n_elections++;
+	ring_clear(p);
+	p->scan = p->commit;
+	p->next_slot = p->commit;
+	open_window(p, now, ob);
+}
+
+/* Pack every slot marked resend into as few ACCEPTs as fit. */
+static void
+send_accepts(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	struct msg *m = NULL;
+	size_t used = 0, need;
+	uint64_t s;
+
+	for (s = p->commit; s < p->next_slot; s++) {
+		struct pslot *ps = ring_at(p, s);
+		if (ps->slot != s || ps->state != PSLOT_PROPOSED || !ps->resend)
+			continue;
+		need = 8 + msg_entry_size(&ps->e);
+		if (m != NULL && (m->n == MSG_MAX_ENTRIES ||
+		    used + need > MSG_MAX - HEADER_ROOM))
+			m = NULL;
+		if (m == NULL) {
+			m = outbox_add(ob, AUTH_ACCEPTOR, 0, 0, MSG_ACCEPT);
+			if (m == NULL)
+				return;	/* the rest go on the next tick */
+			m->ballot = p->ballot;
+			m->commit = p->commit;
+			used = 0;
+		}
+		m->e[m->n].slot = s;
+		m->e[m->n].e = ps->e;
+		m->n++;
+		used += need;
+		ps->resend = false;
+		ps->sent_ms = now;
+	}
+}
+
+static void
+propose(struct proposer *p, uint64_t slot, const struct entry *e)
+{
+	struct pslot *ps = ring_at(p, slot);
+
+	ps->slot = slot;
+	ps->state = PSLOT_PROPOSED;
+	if (e != NULL)
+		copy_entry(ps, e);
+	ps->acks = 0;
+	ps->resend = true;
+}
+
+static void
+heartbeat(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	static const uint8_t roles[] = { AUTH_PROPOSER, AUTH_ACCEPTOR,
+	    AUTH_LEARNER };
+	struct msg *m;
+	unsigned i;
+
+	for (i = 0; i < sizeof(roles); i++) {
+		if ((m = outbox_add(ob, roles[i], 0, 0, MSG_COMMIT)) == NULL)
+			return;
+		m->ballot = p->ballot;
+		m->commit = p->commit;
+	}
+	p->heartbeat_ms = now + p->timeout_ms / 4 + 1;
+}
+
+/*
+ * A quorum reported on the whole window: every slot where some acceptor
+ * accepted a value gets the value of the highest ballot (Paxos Made
+ * Simple 2.2, P2c); holes below the highest accepted slot get no-ops.
+ */
+static void
+finish_window(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	uint64_t end = p->scan, s;
+	bool more = false;
+	unsigned i;
+
+	for (i = 0; i < p->n_acc; i++) {
+		if (p->done[i]) {
+			if (p->accmax[i] + 1 > end)
+				end = p->accmax[i] + 1;
+		} else if (p->cover[i] >= p->scan_end) {
+			more = true;
+		}
+	}
+	if (more || end > p->scan_end)
+		end = p->scan_end;
+	for (s = p->scan; s < p->scan_end; s++) {
+		struct pslot *ps = ring_at(p, s);
+		if (s >= end) {
+			ps->state = PSLOT_FREE;
+			ps->slot = 0;
+		} else {
+			if (!ps->has_value)
+				ps->e = (struct entry){ ENTRY_NOOP, 0, 0, 0,
+				    NULL };
+			propose(p, s, NULL);	/* keeps the recovered e */
+		}
+	}
+	p->window_open = false;
+	p->next_slot = end;
+	if (more) {
+		p->scan = p->scan_end;
+	} else {
+		p->recovering = false;
+	}
+	if (p->state != PROPOSER_LEADING) {
+		p->state = PROPOSER_LEADING;
+		p->leader = p->id;
+		heartbeat(p, now, ob);
+	}
+	send_accepts(p, now, ob);
+}
+
+static bool
+window_complete(const struct proposer *p)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < p->n_acc; i++)
+		if (p->done[i] || p->cover[i] >= p->scan_end)
+			n++;
+	return n >= p->quorum;
+}
+
+static void
+on_promise(struct proposer *p, uint64_t now, int i, const struct msg *m,
+    struct outbox *ob)
+{
+	unsigned k;
+
+	if (ballot_cmp(m->ballot, p->ballot) != 0 || !p->window_open)
+		return;
+	/* The acceptor knows more is chosen: recover from there instead. */
+	if (p->state == PROPOSER_PREPARING && m->commit > p->scan) {
+		p->commit = p->scan = p->next_slot = m->commit;
+		ring_clear(p);
+		open_window(p, now, ob);
+		return;
+	}
+	if (m->slot != p->cover[i] || p->done[i] ||
+	    p->cover[i] >= p->scan_end)
+		return;		/* a repeat of a page we have */
+	for (k = 0; k < m->n; k++) {
+		const struct slot_entry *se = &m->e[k];
+		struct pslot *ps;
+		if (se->slot < p->scan || se->slot >= p->scan_end)
+			continue;
+		ps = ring_at(p, se->slot);
+		if (ps->state != PSLOT_RECOVER)
+			continue;
+		if (!ps->has_value || ballot_cmp(se->ballot, ps->vballot) > 0) {
+			copy_entry(ps, &se->e);
+			ps->vballot = se->ballot;
+			ps->has_value = true;
+		}
+	}
+	p->accmax[i] = m->max_slot;
+	if (m->next == SLOT_NONE) {
+		p->done[i] = true;
+		p->cover[i] = p->scan_end;
+	} else {
+		p->cover[i] = m->next < p->scan_end ? m->next : p->scan_end;
+		if (p->cover[i] < p->scan_end)
+			send_prepare(p, (unsigned)i, ob);	/* next page */
+	}
+	if (window_complete(p))
+		finish_window(p, now, ob);
+}
+
+static struct psession *
+session(struct proposer *p, uint64_t client, uint64_t acked)
+{
+	struct psession *s, *oldest = &p->sessions[0];
+	unsigned i;
+
+	for (i = 0; i < PROPOSER_SESSIONS; i++) {
+		s = &p->sessions[i];
+		if (s->client == client) {
+			s->used = ++p->stamp;
+			return s;
+		}
+		if (s->used < oldest->used)
+			oldest = s;
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->client = client;
+	/* The client vouches that everything up to acked is committed. */
+	oldest->proposed = oldest->chosen = acked;
+	oldest->used = ++p->stamp;
+	return oldest;
+}
+
+static void
+reply(struct proposer *p, uint64_t client, uint64_t seq, uint8_t status,
+    uint64_t slot, struct outbox *ob)
+{
+	struct msg *m = outbox_add(ob, AUTH_CLIENT, 0, client, MSG_REPLY);
+
+	if (m == NULL)
+		return;
+	m->client = client;
+	m->seq = seq;
+	m->status = status;
+	m->slot = slot;
+	m->leader = status == REPLY_REDIRECT ?
+	    (p->state == PROPOSER_FOLLOWER ? p->leader : p->id) : 0;
+}
+
+/* Chosen entries go to the learners in as few messages as fit. */
+static void
+announce(struct proposer *p, uint64_t from, uint64_t to, struct outbox *ob)
+{
+	struct msg *m = NULL;
+	size_t used = 0, need;
+	uint64_t s;
+
+	for (s = from; s < to; s++) {
+		struct pslot *ps = ring_at(p, s);
+		if (ps->slot != s || ps->state != PSLOT_CHOSEN)
+			continue;
+		need = 8 + msg_entry_size(&ps->e);
+		if (m != NULL && (m->n == MSG_MAX_ENTRIES ||
+		    used + need > MSG_MAX - HEADER_ROOM))
+			m = NULL;
+		if (m == NULL) {
+			if ((m = outbox_add(ob, AUTH_LEARNER, 0, 0,
+			    MSG_CHOSEN)) == NULL)
+				return;
+			used = 0;
+		}
+		m->e[m->n].slot = s;
+		m->e[m->n].e = ps->e;
+		m->n++;
+		used += need;
+	}
+}
+
+/*
+ * Clients hear "committed" only once every slot before theirs is chosen
+ * too, so a value reported committed is never behind a hole.
+ */
+static void
+advance(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	uint64_t from = p->commit;
+	struct psession *s;
+	struct pslot *ps;
+	unsigned h;
+
+	while (p->commit < p->next_slot) {
+		ps = ring_at(p, p->commit);
+		if (ps->slot != p->commit || ps->state != PSLOT_CHOSEN)
+			break;
+		p->commit++;
+	}
+	if (p->commit == from)
+		return;
+	announce(p, from, p->commit, ob);
+	for (; from < p->commit; from++) {
+		ps = ring_at(p, from);
+		if (ps->e.kind == ENTRY_VALUE) {
+			s = session(p, ps->e.client, 0);
+			if (ps->e.seq > s->chosen)
+				s->chosen = ps->e.seq;
+			if (ps->e.seq > s->proposed)
+				s->proposed = ps->e.seq;
+			h = (unsigned)(ps->e.seq % PROPOSER_HISTORY);
+			s->hist_seq[h] = ps->e.seq;
+			s->hist_slot[h] = from;
+			reply(p, ps->e.client, ps->e.seq, REPLY_OK, from, ob);
+		}
+		ps->state = PSLOT_FREE;
+		ps->slot = 0;
+	}
+	if (p->recovering && !p->window_open && p->commit >= p->scan)
+		open_window(p, now, ob);
+}
+
+static void
+on_accepted(struct proposer *p, uint64_t now, int i, const struct msg *m,
+    struct outbox *ob)
+{
+	unsigned k;
+
+	if (ballot_cmp(m->ballot, p->ballot) != 0 ||
+	    p->state != PROPOSER_LEADING)
+		return;
+	for (k = 0; k < m->n; k++) {
+		struct pslot *ps = ring_at(p, m->e[k].slot);
+		if (ps->slot != m->e[k].slot || ps->state != PSLOT_PROPOSED)
+			continue;
+		ps->acks |= (uint32_t)1 << i;
+		if (popcount(ps->acks) >= p->quorum) {
+			ps->state = PSLOT_CHOSEN;
+			p->n_chosen++;
+		}
+	}
+	advance(p, now, ob);
+}
+
+static void
+on_submit(struct proposer *p, const struct msg *m, struct outbox *ob)
+{
+	struct psession *s;
+	unsigned h;
+
+	if (p->state != PROPOSER_LEADING || p->recovering) {
+		reply(p, m->client, m->seq, REPLY_REDIRECT, 0, ob);
+		return;
+	}
+	s = session(p, m->client, m->acked);
+	if (m->acked > s->chosen)
+		s->chosen = m->acked;
+	if (s->chosen > s->proposed)
+		s->proposed = s->chosen;
+	if (m->seq <= s->chosen) {
+		h = (unsigned)(m->seq % PROPOSER_HISTORY);
+		reply(p, m->client, m->seq, REPLY_OK, s->hist_seq[h] ==
+		    m->seq ? s->hist_slot[h] : 0, ob);
+		return;
+	}
+	/*
+	 * One client's values are proposed in its order: seq k only after
+	 * k - 1.  One that arrives early is dropped and comes again.
+	 */
+	if (m->seq != s->proposed + 1)
+		return;
+	if (p->next_slot >= p->commit + PROPOSER_WINDOW)
+		return;		/* full: the client retransmits */
+	s->proposed = m->seq;
+	propose(p, p->next_slot, &m->e[0].e);
+	p->next_slot++;
+}
+
+void
+proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
+    uint32_t id, const struct msg *m, struct outbox *ob)
+{
+	int i;
+
+	switch (m->type) {
+	case MSG_PROMISE:
+	case MSG_ACCEPTED:
+	case MSG_NACK:
+		if (role != AUTH_ACCEPTOR || (i = acc_index(p, id)) < 0)
+			return;
+		note_ballot(p, m->ballot);
+		if (m->type == MSG_NACK) {
+			if (p->state != PROPOSER_FOLLOWER &&
+			    ballot_cmp(m->ballot, p->ballot) > 0)
+				step_down(p, now, rnd, m->ballot);
+		} else if (m->type == MSG_PROMISE) {
+			on_promise(p, now, i, m, ob);
+		} else {
+			on_accepted(p, now, i, m, ob);
+		}
+		break;
+	case MSG_COMMIT:
+		if (role != AUTH_PROPOSER || id == p->id)
+			return;
+		note_ballot(p, m->ballot);
+		if (p->state != PROPOSER_FOLLOWER &&
+		    ballot_cmp(m->ballot, p->ballot) > 0)
+			step_down(p, now, rnd, m->ballot);
+		if (p->state == PROPOSER_FOLLOWER &&
+		    ballot_cmp(m->ballot, p->seen) >= 0) {
+			p->leader = m->ballot.node;
+			back_off(p, now, rnd);
+			if (m->commit > p->commit)
+				p->commit = p->next_slot = m->commit;
+		}
+		break;
+	case MSG_SUBMIT:
+		if (role != AUTH_CLIENT)
+			return;
+		on_submit(p, m, ob);
+		break;
+	default:
+		break;
+	}
+	if (p->state == PROPOSER_LEADING)
+		send_accepts(p, now, ob);
+}
+
+void
+proposer_tick(struct proposer *p, uint64_t now, uint32_t rnd,
+    struct outbox *ob)
+{
+	uint64_t s;
+	unsigned i;
+
+	(void)rnd;
+	switch (p->state) {
+	case PROPOSER_FOLLOWER:
+		if (now >= p->election_ms)
+			start_phase1(p, now, ob);
+		break;
+	case PROPOSER_PREPARING:
+	case PROPOSER_LEADING:
+		if (p->window_open && now >= p->prepare_ms + p->timeout_ms) {
+			for (i = 0; i < p->n_acc; i++)
+				if (!p->done[i] && p->cover[i] < p->scan_end)
+					send_prepare(p, i, ob);
+			p->prepare_ms = now;
+		}
+		if (p->state != PROPOSER_LEADING)
+			break;
+		for (s = p->commit; s < p->next_slot; s++) {
+			struct pslot *ps = ring_at(p, s);
+			if (ps->slot == s && ps->state == PSLOT_PROPOSED &&
+			    now >= ps->sent_ms + p->timeout_ms)
+				ps->resend = true;
+		}
+		send_accepts(p, now, ob);
+		if (now >= p->heartbeat_ms)
+			heartbeat(p, now, ob);
+		break;
+	}
+}

@@ -1,0 +1,107 @@
+/*
+ * Proposer role, sans I/O: Multi-Paxos leadership.  Phase 1 once for
+ * every position from the first not known chosen, recovering what
+ * acceptors accepted (page by page, a window at a time); then one phase 2
+ * per value, many in flight.  Heartbeats tell the other proposers who
+ * leads; one that stops hearing them takes over with a higher ballot.
+ * The caller passes the clock and random draws in, and sends what the
+ * outbox holds.
+ */
+#ifndef PAXOS_PROPOSER_H
+#define PAXOS_PROPOSER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define PROPOSER_WINDOW		256	/* slots in flight (ring size) */
+#define PROPOSER_MAX_ACC	32	/* acceptors; acks are a bitmask */
+#define PROPOSER_MAX_PROP	32
+#define PROPOSER_SESSIONS	1024	/* client sessions tracked, LRU */
+#define PROPOSER_HISTORY	64	/* chosen positions kept a session */
+
+enum proposer_state {
+	PROPOSER_FOLLOWER = 0,	/* another proposer leads, or none yet */
+	PROPOSER_PREPARING,	/* phase 1 for our ballot */
+	PROPOSER_LEADING,	/* phase 2; may still recover a window */
+};
+
+enum pslot_state {
+	PSLOT_FREE = 0,
+	PSLOT_RECOVER,		/* waiting for a quorum's phase 1 reports */
+	PSLOT_PROPOSED,		/* phase 2 in flight */
+	PSLOT_CHOSEN,		/* a quorum accepted; waiting for the prefix */
+};
+
+struct pslot {
+	uint64_t	 slot;
+	uint8_t		 state;
+	bool		 has_value;	/* recovery: some acceptor had one */
+	bool		 resend;	/* include in the next ACCEPT */
+	struct ballot	 vballot;	/* recovery: ballot of that value */
+	struct entry	 e;		/* e.val points at buf */
+	uint8_t		*buf;		/* VALUE_MAX bytes */
+	uint32_t	 acks;		/* acceptor indexes that accepted */
+	uint64_t	 sent_ms;
+};
+
+struct psession {
+	uint64_t	 client;	/* 0: unused */
+	uint64_t	 proposed;	/* seqs up to this are proposed */
+	uint64_t	 chosen;	/* seqs up to this are chosen */
+	uint64_t	 used;
+	uint64_t	 hist_seq[PROPOSER_HISTORY];
+	uint64_t	 hist_slot[PROPOSER_HISTORY];
+};
+
+struct proposer {
+	uint32_t	 id;
+	unsigned	 n_acc;
+	unsigned	 quorum;
+	uint32_t	 acc_ids[PROPOSER_MAX_ACC];
+	unsigned	 rank;		/* our place among the proposers */
+	unsigned	 timeout_ms;
+
+	uint8_t		 state;
+	struct ballot	 ballot;	/* ours, while preparing or leading */
+	struct ballot	 seen;		/* highest ballot seen anywhere */
+	uint32_t	 leader;	/* who we think leads, 0: nobody */
+	uint64_t	 election_ms;	/* follower: when to try phase 1 */
+	uint64_t	 heartbeat_ms;	/* leader: next heartbeat due */
+	uint64_t	 commit;	/* slots below are known chosen */
+	uint64_t	 next_slot;	/* next fresh slot for a new value */
+
+	/* Phase 1: the window [scan, scan_end) being recovered. */
+	bool		 recovering;	/* more windows may hold values */
+	bool		 window_open;	/* PREPAREs out for the window */
+	uint64_t	 scan, scan_end;
+	uint64_t	 prepare_ms;
+	uint64_t	 cover[PROPOSER_MAX_ACC];	/* reported below this */
+	uint64_t	 accmax[PROPOSER_MAX_ACC];	/* their max_slot */
+	bool		 done[PROPOSER_MAX_ACC];	/* nothing beyond */
+
+	struct pslot	 ring[PROPOSER_WINDOW];	/* slot % WINDOW */
+	struct psession	 sessions[PROPOSER_SESSIONS];
+	uint64_t	 stamp;
+
+	uint64_t	 n_chosen;	/* counters for status */
+	uint64_t	 n_elections;
+};
+
+/*
+ * valbuf holds PROPOSER_WINDOW * VALUE_MAX bytes for in-flight values.
+ * prop_ids lists every proposer, ours among them.
+ */
+void	proposer_init(struct proposer *, uint32_t id, const uint32_t *acc_ids,
+	    unsigned n_acc, const uint32_t *prop_ids, unsigned n_prop,
+	    unsigned timeout_ms, uint8_t *valbuf, uint64_t now_ms);
+/* Timers: elections, retransmissions, heartbeats.  rnd: a random draw. */
+void	proposer_tick(struct proposer *, uint64_t now_ms, uint32_t rnd,
+	    struct outbox *);
+/* One authenticated message from role (AUTH_* numbering) and id. */
+void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
+	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
+bool	proposer_is_leader(const struct proposer *);
+
+#endif

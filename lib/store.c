@@ -1,0 +1,382 @@
+/* Acceptor storage over LMDB, and the learner's position file. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+#define STORE_MAP_SIZE	((size_t)8 << 30)	/* grows sparse on disk */
+#define STATE_MAGIC	0x50584131u		/* "PXA1" */
+#define STATE_LEN	(4 + 8 + 4 + 8 + 8)
+#define REC_HDR		(8 + 4 + 1 + 1 + 8 + 8)
+
+static void
+be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void
+wr64(uint8_t *p, uint64_t v)
+{
+	be64(p, v);
+}
+
+static void
+wr32(uint8_t *p, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+int
+store_open(struct store *s, const char *dir, bool persist, char *err,
+    size_t errlen)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta, slots;
+	unsigned flags = MDB_NOTLS;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", dir);
+	s->persist = persist;
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!persist)
+		flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+	if ((rc = mdb_env_create(&env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(env, 4)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, STORE_MAP_SIZE)) != 0 ||
+	    (rc = mdb_env_open(env, dir, flags, 0600)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "slots", MDB_CREATE, &slots)) != 0)
+		goto fail;
+	if (!persist && ((rc = mdb_drop(txn, meta, 0)) != 0 ||
+	    (rc = mdb_drop(txn, slots, 0)) != 0))
+		goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	s->env = env;
+	s->dbi_meta = meta;
+	s->dbi_slots = slots;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (env != NULL)
+		mdb_env_close(env);
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s->txn != NULL)
+		mdb_txn_abort(s->txn);
+	s->txn = NULL;
+	if (s->env != NULL) {
+		if (s->persist)
+			mdb_env_sync(s->env, 1);
+		mdb_env_close(s->env);
+	}
+	s->env = NULL;
+}
+
+int
+store_load(struct store *s, struct acceptor *a)
+{
+	MDB_val k = { 5, "state" }, v;
+	const uint8_t *p;
+	int rc, r = 0;
+
+	if (store_read_begin(s) == -1)
+		return -1;
+	rc = mdb_get(s->txn, s->dbi_meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		goto done;
+	if (rc != 0) {
+		r = -1;
+		goto done;
+	}
+	p = v.mv_data;
+	if (v.mv_size != STATE_LEN || rd32(p) != STATE_MAGIC) {
+		r = -2;
+		goto done;
+	}
+	a->promised.round = rd64(p + 4);
+	a->promised.node = rd32(p + 12);
+	a->commit = rd64(p + 16);
+	a->max_slot = rd64(p + 24);
+	if (a->commit == 0)
+		r = -2;
+done:
+	store_read_end(s);
+	return r;
+}
+
+int
+store_begin(struct store *s)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	s->txn = txn;
+	s->writing = true;
+	return 0;
+}
+
+int
+store_put_state(struct store *s, const struct acceptor *a)
+{
+	uint8_t buf[STATE_LEN];
+	MDB_val k = { 5, "state" }, v = { sizeof(buf), buf };
+
+	wr32(buf, STATE_MAGIC);
+	wr64(buf + 4, a->promised.round);
+	wr32(buf + 12, a->promised.node);
+	wr64(buf + 16, a->commit);
+	wr64(buf + 24, a->max_slot);
+	if (mdb_put(s->txn, s->dbi_meta, &k, &v, 0) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_put_entry(struct store *s, uint64_t slot, struct ballot b,
+    const struct entry *e)
+{
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	uint8_t *p;
+
+	be64(key, slot);
+	v.mv_size = REC_HDR + e->len;
+	if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	p = v.mv_data;
+	wr64(p, b.round);
+	wr32(p + 8, b.node);
+	p[12] = 0;			/* reserved */
+	p[13] = e->kind;
+	wr64(p + 14, e->client);
+	wr64(p + 22, e->seq);
+	if (e->len > 0)
+		memcpy(p + REC_HDR, e->val, e->len);
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	int rc = mdb_txn_commit(s->txn);
+
+	s->txn = NULL;
+	s->writing = false;
+	if (rc != 0) {
+		errno = rc == ENOSPC ? ENOSPC : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_abort(struct store *s)
+{
+	if (s->txn != NULL)
+		mdb_txn_abort(s->txn);
+	s->txn = NULL;
+	s->writing = false;
+}
+
+static int
+decode_rec(const MDB_val *k, const MDB_val *v, struct slot_entry *se)
+{
+	const uint8_t *p = v->mv_data;
+
+	if (k->mv_size != 8 || v->mv_size < REC_HDR ||
+	    v->mv_size - REC_HDR > VALUE_MAX || p[13] > ENTRY_VALUE)
+		return -1;
+	se->slot = rd64(k->mv_data);
+	se->ballot.round = rd64(p);
+	se->ballot.node = rd32(p + 8);
+	se->chosen = false;
+	se->e.kind = p[13];
+	se->e.client = rd64(p + 14);
+	se->e.seq = rd64(p + 22);
+	se->e.len = (uint32_t)(v->mv_size - REC_HDR);
+	se->e.val = p + REC_HDR;
+	return 0;
+}
+
+int
+store_get(struct store *s, uint64_t slot, struct slot_entry *se)
+{
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	int rc;
+
+	be64(key, slot);
+	rc = mdb_get(s->txn, s->dbi_slots, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || decode_rec(&k, &v, se) == -1) {
+		errno = EIO;
+		return -1;
+	}
+	return 1;
+}
+
+int
+store_read_begin(struct store *s)
+{
+	MDB_txn *txn;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	s->txn = txn;
+	s->writing = false;
+	return 0;
+}
+
+void
+store_read_end(struct store *s)
+{
+	store_abort(s);
+}
+
+int
+store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
+    struct msg *out)
+{
+	MDB_cursor *cur;
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	struct slot_entry se;
+	size_t used = 0;
+	int rc;
+
+	out->next = SLOT_NONE;
+	if (mdb_cursor_open(s->txn, s->dbi_slots, &cur) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	be64(key, from);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (decode_rec(&k, &v, &se) == -1) {
+			mdb_cursor_close(cur);
+			errno = EIO;
+			return -1;
+		}
+		se.chosen = se.slot < commit;
+		if (se.slot >= end) {
+			out->next = end;
+			break;
+		}
+		if (!acceptor_fill(out, &used, &se)) {
+			out->next = se.slot;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_save_position(const char *path, uint64_t pos)
+{
+	char tmp[4096 + 8], buf[64];
+	int fd, n;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", pos);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return -1;
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_load_position(const char *path, uint64_t *pos)
+{
+	char buf[64], *end;
+	ssize_t n;
+	int fd;
+
+	*pos = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	errno = 0;
+	*pos = strtoull(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\n')
+		return -2;
+	return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * Durable acceptor state in LMDB: the promise, the chosen watermark and
+ * the accepted entry of every slot.  A committed transaction is synced
+ * to disk (persist = yes) before the acceptor answers.
+ */
+#ifndef PAXOS_STORE_H
+#define PAXOS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acceptor.h"
+#include "msg.h"
+
+struct store {
+	void		*env;		/* MDB_env */
+	unsigned	 dbi_meta;
+	unsigned	 dbi_slots;
+	void		*txn;		/* open write or read txn, or NULL */
+	bool		 writing;
+	bool		 persist;
+	char		 path[4096];
+};
+
+/*
+ * Open (creating) the store in dir.  With persist false the old contents
+ * are dropped and nothing is synced: the acceptor forgets on restart.
+ * Returns 0, or -1 with err set.
+ */
+int	store_open(struct store *, const char *dir, bool persist, char *err,
+	    size_t errlen);
+void	store_close(struct store *);
+/* Load promised ballot, commit and max_slot.  0 ok, -1 I/O, -2 corrupt. */
+int	store_load(struct store *, struct acceptor *);
+
+/* Write transactions: begin, put..., commit (synced).  0 or -1. */
+int	store_begin(struct store *);
+int	store_put_state(struct store *, const struct acceptor *);
+int	store_put_entry(struct store *, uint64_t slot, struct ballot,
+	    const struct entry *);
+int	store_commit(struct store *);
+void	store_abort(struct store *);
+
+/*
+ * Look up one slot inside the open transaction (begin or read_begin).
+ * Returns 1 found, 0 absent, -1 error.  Value bytes stay valid until the
+ * transaction ends.
+ */
+int	store_get(struct store *, uint64_t slot, struct slot_entry *);
+int	store_read_begin(struct store *);
+void	store_read_end(struct store *);
+/*
+ * Inside a transaction, append entries at slots from..end-1 to out until
+ * it is full; sets out->next to the first slot left out, or SLOT_NONE
+ * when nothing from `from` on was left out.  Entries below commit are
+ * marked chosen: once a slot is chosen, every later acceptance there is
+ * of the same value (Paxos Made Simple 2.2, P2c).
+ */
+int	store_scan(struct store *, uint64_t from, uint64_t end, uint64_t commit,
+	    struct msg *out);
+
+/* A small durable counter file (a learner's position): write, sync, rename. */
+int	store_save_position(const char *path, uint64_t pos);
+/* 0 ok (pos 0 when the file is missing), -1 I/O error, -2 corrupt. */
+int	store_load_position(const char *path, uint64_t *pos);
+
+#endif
