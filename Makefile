@@ -20,7 +20,7 @@ JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson)
 ALL_CFLAGS  = $(PAXOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 # The protocol core: no sockets, clocks, files or allocation.
-CORE_SRC := lib/msg.c lib/acceptor.c lib/proposer.c lib/learner.c
+CORE_SRC := lib/msg.c lib/acceptor.c lib/proposer.c lib/learner.c lib/client.c
 SHELL_SRC := lib/log.c lib/conf.c lib/auth.c lib/net.c \
 	lib/store.c lib/node.c
 LIB_SRC  := $(CORE_SRC) $(SHELL_SRC)
@@ -32,6 +32,13 @@ PROGS      := $(SBIN_PROGS) $(BIN_PROGS)
 
 UNIT := $(patsubst %.c,%,$(wildcard test/unit/*_test.c))
 SIM  := test/sim/paxos_sim
+SEEDS ?= 2000
+
+# Test binaries run under AddressSanitizer and UBSan, stopping at the
+# first report; they link a library built the same way under san/.
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+SAN_LIB_OBJ := $(LIB_SRC:%.c=san/%.o)
 
 all: $(PROGS)
 
@@ -47,18 +54,33 @@ kv-apply: cmd/kv-apply.o lib/libpaxos.a
 paxos-%: cmd/paxos-%.o lib/libpaxos.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
 
-test/unit/%_test: test/unit/%_test.o lib/libpaxos.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) -c -o $@ $<
 
-test/sim/%: test/sim/%.o lib/libpaxos.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+san/libpaxos.a: $(SAN_LIB_OBJ)
+	$(AR) rcs $@ $^
 
-check: all $(UNIT)
-	@! grep -En '<(sys/socket|time|unistd|stdlib|stdio)\.h>' $(CORE_SRC) || \
-	    { echo "core files must do no I/O"; exit 1; }
-	@for t in $(UNIT); do ./$$t || exit 1; done
+test/unit/%_test: san/test/unit/%_test.o san/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+test/sim/%: san/test/sim/%.o san/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+# The protocol core must stay free of I/O, so the simulator can run it.
+check-core:
+	@! grep -En '<(sys/socket|time|unistd|stdlib|stdio|fcntl)\.h>|malloc' \
+	    $(CORE_SRC) || { echo "core files must do no I/O"; exit 1; }
+
+check: all check-core $(UNIT) $(SIM)
+	@for t in $(UNIT); do ./$$t > $$t.tap || { cat $$t.tap; exit 1; }; \
+	    echo "$$t: $$(grep -c '^ok' $$t.tap) passed"; done
+	./$(SIM) -s 1 -n $(SEEDS)
 	mandoc -Tlint -W warning man/*.[0-9]
 	PATH="$(CURDIR):$$PATH" $(BATS) test
+
+sim: $(SIM)
+	./$(SIM) -s 1 -n $(SEEDS)
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
@@ -86,9 +108,9 @@ uninstall:
 	    rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
 
 clean:
-	rm -f $(PROGS) $(UNIT) $(SIM) lib/libpaxos.a */*.o */*.d test/*/*.o \
-	    test/*/*.d
+	rm -rf $(PROGS) $(UNIT) $(SIM) lib/libpaxos.a */*.o */*.d test/*/*.o \
+	    test/*/*.d test/unit/*.tap san
 
-.PHONY: all check deps demo install uninstall clean
+.PHONY: all check check-core sim deps demo install uninstall clean
 .SECONDARY:
--include $(wildcard */*.d test/*/*.d)
+-include $(wildcard */*.d test/*/*.d san/*/*.d san/test/*/*.d)

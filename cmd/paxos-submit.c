@@ -1,8 +1,9 @@
 /*
  * paxos-submit: submits values, from argv or one per line of stdin, and
- * returns once each is committed.  One run is one client session: a
- * random id and a sequence number per value, so that retransmissions
- * and leader changes never get a value written twice or out of order.
+ * returns once each is committed.  One run is one client session
+ * (lib/client.c): a random id and a sequence number per value, so that
+ * retransmissions and leader changes never get a value written twice or
+ * out of order.  This file reads input, checks values and reports.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,37 +18,20 @@
 
 #include <sodium.h>
 
+#include "client.h"
 #include "log.h"
 #include "node.h"
 
 #define WINDOW_MAX	1024
 #define INBUF		(2 * VALUE_MAX + 2)
-
-struct pending {
-	uint64_t	 seq;
-	uint64_t	 line;		/* input line, for messages */
-	uint64_t	 first_ms;	/* first sent */
-	uint64_t	 sent_ms;	/* last sent */
-	uint64_t	 position;	/* once committed */
-	bool		 committed;
-	uint32_t	 len;
-	uint8_t		*val;
-};
+#define OUTBOX		64
 
 struct submit {
 	struct node	 nd;
-	uint64_t	 session;
-	uint32_t	 proposers[CONF_MAX_NODES];
-	unsigned	 n_prop;
-	unsigned	 target;	/* index into proposers */
-	uint64_t	 target_heard_ms;
-	uint64_t	 next_seq;	/* next seq to give out */
-	uint64_t	 acked;		/* seqs up to this are committed */
-	unsigned	 window;	/* -w */
+	struct client	 c;
+	struct outbox	 ob;
 	uint64_t	 limit_ms;	/* -t, 0: none */
 	bool		 positions;	/* -n */
-	struct pending	*p;		/* ring of window entries */
-	unsigned	 head, n;	/* oldest in flight, how many */
 	uint64_t	 committed;	/* values reported so far */
 	struct msg	 m;
 };
@@ -59,105 +43,26 @@ usage(FILE *f)
 	    "[value ...]\n");
 }
 
-static void
-send_value(struct submit *s, struct pending *pv, uint64_t now)
-{
-	struct out o;
-
-	o.role = AUTH_PROPOSER;
-	o.id = s->proposers[s->target];
-	o.client = 0;
-	msg_init(&o.m, MSG_SUBMIT);
-	o.m.client = s->session;
-	o.m.seq = pv->seq;
-	o.m.acked = s->acked;
-	o.m.n = 1;
-	o.m.e[0].slot = 0;
-	o.m.e[0].e = (struct entry){ ENTRY_VALUE, s->session, pv->seq,
-	    pv->len, pv->val };
-	node_send(&s->nd, &o);
-	pv->sent_ms = now;
-}
-
-static void
-resend_all(struct submit *s, uint64_t now)
-{
-	unsigned i;
-
-	for (i = 0; i < s->n; i++) {
-		struct pending *pv = &s->p[(s->head + i) % s->window];
-		if (!pv->committed)
-			send_value(s, pv, now);
-	}
-}
-
-static void
-switch_target(struct submit *s, unsigned idx, uint64_t now)
-{
-	s->target = idx % s->n_prop;
-	s->target_heard_ms = now;
-}
-
 /* Report committed values from the oldest on, in input order. */
 static void
 retire(struct submit *s)
 {
-	struct pending *pv;
+	struct client_value cv;
 
-	while (s->n > 0) {
-		pv = &s->p[s->head];
-		if (!pv->committed)
-			break;
-		if (s->positions) {
-			printf("%" PRIu64 "\n", pv->position);
-			if (fflush(stdout) == EOF)
-				die(EX_IOERR, "stdout");
-		}
-		s->acked = pv->seq;
+	while (client_retire(&s->c, &cv)) {
 		s->committed++;
-		s->head = (s->head + 1) % s->window;
-		s->n--;
+		if (!s->positions)
+			continue;
+		printf("%" PRIu64 "\n", cv.position);
+		if (fflush(stdout) == EOF)
+			die(EX_IOERR, "stdout");
 	}
 }
 
-static void
-on_reply(struct submit *s, const struct msg *m, uint64_t now)
-{
-	struct pending *pv;
-	unsigned i, k;
-
-	if (m->type != MSG_REPLY || m->client != s->session)
-		return;
-	s->target_heard_ms = now;
-	if (m->status == REPLY_REDIRECT) {
-		if (m->leader == 0)
-			return;
-		for (k = 0; k < s->n_prop; k++)
-			if (s->proposers[k] == m->leader && k != s->target) {
-				switch_target(s, k, now);
-				resend_all(s, now);
-			}
-		return;
-	}
-	if (m->status != REPLY_OK)
-		return;
-	for (i = 0; i < s->n; i++) {
-		pv = &s->p[(s->head + i) % s->window];
-		if (pv->seq == m->seq && !pv->committed) {
-			pv->committed = true;
-			pv->position = m->slot;
-		}
-	}
-	retire(s);
-}
-
-/* Take one input value into the window; -1 when it is refused. */
+/* Take one input value; -1 when it is refused. */
 static int
-add_value(struct submit *s, const char *val, size_t len, uint64_t line,
-    uint64_t now)
+add_value(struct submit *s, const char *val, size_t len, uint64_t line)
 {
-	struct pending *pv;
-
 	if (len > VALUE_MAX) {
 		log_warnx("line %" PRIu64 ": value too large (%zu bytes, the "
 		    "limit is %d)", line, len, VALUE_MAX);
@@ -167,42 +72,10 @@ add_value(struct submit *s, const char *val, size_t len, uint64_t line,
 		log_warnx("line %" PRIu64 ": value contains a NUL byte", line);
 		return -1;
 	}
-	pv = &s->p[(s->head + s->n) % s->window];
-	s->n++;
-	pv->seq = s->next_seq++;
-	pv->line = line;
-	pv->len = (uint32_t)len;
-	memcpy(pv->val, val, len);
-	pv->committed = false;
-	pv->first_ms = now;
-	send_value(s, pv, now);
+	client_submit(&s->c, (const uint8_t *)val, (uint32_t)len, line,
+	    node_now_ms(), &s->ob);
+	node_flush(&s->nd, &s->ob);
 	return 0;
-}
-
-static void
-timers(struct submit *s, uint64_t now)
-{
-	unsigned timeout = s->nd.conf.timeout_ms, i;
-	struct pending *pv;
-
-	if (s->n == 0)
-		return;
-	pv = &s->p[s->head];
-	if (s->limit_ms != 0 && now >= pv->first_ms + s->limit_ms)
-		diex(EX_TEMPFAIL, "no commit within %" PRIu64 " ms for line "
-		    "%" PRIu64 "; %" PRIu64 " values committed before it",
-		    s->limit_ms, pv->line, s->committed);
-	/* A proposer that says nothing for a timeout: try the next. */
-	if (now >= s->target_heard_ms + timeout) {
-		switch_target(s, s->target + 1, now);
-		resend_all(s, now);
-		return;
-	}
-	for (i = 0; i < s->n; i++) {
-		pv = &s->p[(s->head + i) % s->window];
-		if (!pv->committed && now >= pv->sent_ms + timeout / 2 + 1)
-			send_value(s, pv, now);
-	}
 }
 
 static void
@@ -215,8 +88,69 @@ receive(struct submit *s)
 		if (r == -1)
 			die(EX_OSERR, "recv");
 		if (r == 1 && from.role == AUTH_PROPOSER)
-			on_reply(s, &s->m, node_now_ms());
+			client_receive(&s->c, node_now_ms(), &s->m, &s->ob);
 	}
+	node_flush(&s->nd, &s->ob);
+	retire(s);
+}
+
+static void
+timers(struct submit *s)
+{
+	const struct client_value *cv = client_oldest(&s->c);
+	uint64_t now = node_now_ms();
+
+	if (cv != NULL && s->limit_ms != 0 && now >= cv->first_ms + s->limit_ms)
+		diex(EX_TEMPFAIL, "no commit within %" PRIu64 " ms for line "
+		    "%" PRIu64 "; %" PRIu64 " values committed before it",
+		    s->limit_ms, cv->line, s->committed);
+	client_tick(&s->c, now, &s->ob);
+	node_flush(&s->nd, &s->ob);
+}
+
+/* Read stdin as a stream: each line goes out as soon as it is read. */
+static int
+read_lines(struct submit *s, char *in, size_t *inlen, uint64_t *line,
+    bool *eof)
+{
+	ssize_t got;
+	size_t len;
+	char *nl;
+
+	while (client_has_room(&s->c)) {
+		if ((nl = memchr(in, '\n', *inlen)) != NULL) {
+			len = (size_t)(nl - in);
+			(*line)++;
+			if (add_value(s, in, len, *line) == -1)
+				return -1;
+			memmove(in, nl + 1, *inlen - len - 1);
+			*inlen -= len + 1;
+			continue;
+		}
+		if (*inlen == INBUF) {
+			(*line)++;
+			log_warnx("line %" PRIu64 ": value too large (over %d "
+			    "bytes)", *line, VALUE_MAX);
+			return -1;
+		}
+		got = read(STDIN_FILENO, in + *inlen, INBUF - *inlen);
+		if (got == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (got == -1)
+			die(EX_IOERR, "read stdin");
+		if (got == 0) {
+			*eof = true;
+			if (*inlen > 0) {	/* no final newline */
+				(*line)++;
+				len = *inlen;
+				*inlen = 0;
+				return add_value(s, in, len, *line);
+			}
+			return 0;
+		}
+		*inlen += (size_t)got;
+	}
+	return 0;
 }
 
 static int
@@ -224,77 +158,37 @@ run(struct submit *s, int argc, char *argv[])
 {
 	static char in[INBUF];
 	struct pollfd pfd[2];
-	size_t inlen = 0, start;
-	uint64_t line = 0, now;
-	bool eof = false, refused = false;
-	char *nl;
-	ssize_t got;
+	size_t inlen = 0;
+	uint64_t line = 0;
+	bool eof = false, refused = false, want_input;
 	int i = 0;
 
 	if (argc == 0 && fcntl(STDIN_FILENO, F_SETFL,
 	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK) == -1)
 		die(EX_OSERR, "stdin");
 	for (;;) {
-		now = node_now_ms();
-		/* Take input while the window has room. */
-		while (!eof && !refused && s->n < s->window) {
-			if (argc > 0) {
-				if (i == argc) {
-					eof = true;
-					break;
-				}
-				line++;
-				if (add_value(s, argv[i], strlen(argv[i]), line,
-				    now) == -1)
+		if (argc > 0) {
+			while (!refused && i < argc && client_has_room(&s->c))
+				if (add_value(s, argv[i], strlen(argv[i]),
+				    ++line) == -1)
 					refused = true;
-				i++;
-				continue;
-			}
-			nl = memchr(in, '\n', inlen);
-			if (nl == NULL && inlen == sizeof(in)) {
-				/* Longer than any value can be. */
-				line++;
-				log_warnx("line %" PRIu64 ": value too large "
-				    "(over %d bytes)", line, VALUE_MAX);
-				refused = true;
-				break;
-			}
-			if (nl != NULL) {
-				line++;
-				start = (size_t)(nl - in);
-				if (add_value(s, in, start, line, now) == -1)
-					refused = true;
-				memmove(in, nl + 1, inlen - start - 1);
-				inlen -= start + 1;
-				continue;
-			}
-			got = read(STDIN_FILENO, in + inlen, sizeof(in) - inlen);
-			if (got == -1 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (got == -1)
-				die(EX_IOERR, "read stdin");
-			if (got == 0) {
-				eof = true;
-				if (inlen > 0) {	/* no final newline */
-					line++;
-					if (add_value(s, in, inlen, line,
-					    now) == -1)
-						refused = true;
-					inlen = 0;
-				}
-				break;
-			}
-			inlen += (size_t)got;
+				else
+					i++;
+			eof = i == argc;
+		} else if (!eof && !refused &&
+		    read_lines(s, in, &inlen, &line, &eof) == -1) {
+			refused = true;
 		}
-		if ((eof || refused) && s->n == 0)
+		if ((eof || refused) && client_idle(&s->c))
 			return refused ? EX_DATAERR : EX_OK;
+		want_input = argc == 0 && !eof && !refused &&
+		    client_has_room(&s->c);
 		pfd[0] = (struct pollfd){ s->nd.fd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
-		if (poll(pfd, argc == 0 && !eof && !refused &&
-		    s->n < s->window ? 2 : 1, 10) == -1 && errno != EINTR)
+		if (poll(pfd, want_input ? 2 : 1, 10) == -1 && errno != EINTR)
 			die(EX_OSERR, "poll");
 		receive(s);
-		timers(s, node_now_ms());
+		timers(s);
 	}
 }
 
@@ -317,14 +211,17 @@ int
 main(int argc, char *argv[])
 {
 	static struct submit s;
+	static struct out outs[OUTBOX];
+	struct client_value *v;
+	uint32_t prop_ids[CONF_MAX_NODES];
+	uint64_t session = 0;
 	const char *conffile;
 	char err[CONF_ERRLEN];
-	unsigned i;
+	unsigned i, n_prop = 0, window = 16;
 	int ch, verbose = 0, r;
 
 	if ((conffile = getenv("PAXOS_CONF")) == NULL)
 		conffile = CONF_DEFAULT_PATH;
-	s.window = 16;
 	log_init("paxos-submit", NULL, 0);
 	while ((ch = getopt(argc, argv, "c:hnt:Vvw:")) != -1) {
 		switch (ch) {
@@ -347,7 +244,7 @@ main(int argc, char *argv[])
 			verbose++;
 			break;
 		case 'w':
-			s.window = (unsigned)parse_num('w', optarg, 1,
+			window = (unsigned)parse_num('w', optarg, 1,
 			    WINDOW_MAX);
 			break;
 		default:
@@ -364,22 +261,23 @@ main(int argc, char *argv[])
 	    sizeof(err))) != 0)
 		diex(r, "%s", err);
 	signal(SIGPIPE, SIG_IGN);
-	while (s.session == 0)
-		randombytes_buf(&s.session, sizeof(s.session));
+	while (session == 0)
+		randombytes_buf(&session, sizeof(session));
 	for (i = 0; i < s.nd.conf.n_nodes; i++)
 		if (s.nd.conf.nodes[i].roles & ROLE_PROPOSER)
-			s.proposers[s.n_prop++] = s.nd.conf.nodes[i].id;
-	if ((s.p = calloc(s.window, sizeof(*s.p))) == NULL)
+			prop_ids[n_prop++] = s.nd.conf.nodes[i].id;
+	if ((v = calloc(window, sizeof(*v))) == NULL)
 		die(EX_OSERR, "calloc");
-	for (i = 0; i < s.window; i++)
-		if ((s.p[i].val = malloc(VALUE_MAX)) == NULL)
+	for (i = 0; i < window; i++)
+		if ((v[i].val = malloc(VALUE_MAX)) == NULL)
 			die(EX_OSERR, "malloc");
-	s.next_seq = 1;
-	switch_target(&s, 0, node_now_ms());
+	s.ob = (struct outbox){ 0, OUTBOX, 0, outs };
+	client_init(&s.c, session, prop_ids, n_prop, window,
+	    s.nd.conf.timeout_ms, v, node_now_ms());
 	r = run(&s, argc, argv);
-	for (i = 0; i < s.window; i++)
-		free(s.p[i].val);
-	free(s.p);
+	for (i = 0; i < window; i++)
+		free(v[i].val);
+	free(v);
 	node_close(&s.nd);
 	return r;
 }

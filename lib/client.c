@@ -1,0 +1,158 @@
+/* Client role: in-order submission with retransmission and redirects. */
+#include <string.h>
+
+#include "auth.h"
+#include "client.h"
+
+void
+client_init(struct client *c, uint64_t session, const uint32_t *prop_ids,
+    unsigned n_prop, unsigned window, unsigned timeout_ms,
+    struct client_value *v, uint64_t now_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->session = session;
+	c->n_prop = n_prop < CLIENT_MAX_PROP ? n_prop : CLIENT_MAX_PROP;
+	memcpy(c->proposers, prop_ids, c->n_prop * sizeof(prop_ids[0]));
+	c->window = window;
+	c->timeout_ms = timeout_ms;
+	c->v = v;
+	c->next_seq = 1;
+	c->heard_ms = now_ms;
+}
+
+bool
+client_has_room(const struct client *c)
+{
+	return c->n < c->window;
+}
+
+bool
+client_idle(const struct client *c)
+{
+	return c->n == 0;
+}
+
+static struct client_value *
+at(const struct client *c, unsigned i)
+{
+	return &c->v[(c->head + i) % c->window];
+}
+
+static void
+send_value(struct client *c, struct client_value *cv, uint64_t now,
+    struct outbox *ob)
+{
+	struct msg *m;
+
+	cv->sent_ms = now;
+	m = outbox_add(ob, AUTH_PROPOSER, c->proposers[c->target], 0,
+	    MSG_SUBMIT);
+	if (m == NULL)
+		return;
+	m->client = c->session;
+	m->seq = cv->seq;
+	m->acked = c->acked;
+	m->n = 1;
+	m->e[0].slot = 0;
+	m->e[0].e = (struct entry){ ENTRY_VALUE, c->session, cv->seq, cv->len,
+	    cv->val };
+}
+
+static void
+resend_all(struct client *c, uint64_t now, struct outbox *ob)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n; i++)
+		if (!at(c, i)->committed)
+			send_value(c, at(c, i), now, ob);
+}
+
+void
+client_submit(struct client *c, const uint8_t *val, uint32_t len,
+    uint64_t line, uint64_t now, struct outbox *ob)
+{
+	struct client_value *cv = at(c, c->n);
+
+	c->n++;
+	cv->seq = c->next_seq++;
+	cv->line = line;
+	cv->len = len;
+	memcpy(cv->val, val, len);
+	cv->committed = false;
+	cv->position = 0;
+	cv->first_ms = now;
+	send_value(c, cv, now, ob);
+}
+
+void
+client_receive(struct client *c, uint64_t now, const struct msg *m,
+    struct outbox *ob)
+{
+	unsigned i, k;
+
+	if (m->type != MSG_REPLY || m->client != c->session)
+		return;
+	c->heard_ms = now;
+	if (m->status == REPLY_REDIRECT) {
+		for (k = 0; k < c->n_prop; k++) {
+			if (c->proposers[k] != m->leader || k == c->target)
+				continue;
+			c->target = k;
+			resend_all(c, now, ob);
+		}
+		return;
+	}
+	if (m->status != REPLY_OK)
+		return;
+	for (i = 0; i < c->n; i++) {
+		struct client_value *cv = at(c, i);
+		if (cv->seq == m->seq && !cv->committed) {
+			cv->committed = true;
+			cv->position = m->slot;
+		}
+	}
+}
+
+void
+client_tick(struct client *c, uint64_t now, struct outbox *ob)
+{
+	unsigned i;
+
+	if (c->n == 0) {
+		c->heard_ms = now;
+		return;
+	}
+	/* A proposer that says nothing for a timeout: try the next. */
+	if (now >= c->heard_ms + c->timeout_ms) {
+		c->target = (c->target + 1) % c->n_prop;
+		c->heard_ms = now;
+		resend_all(c, now, ob);
+		return;
+	}
+	for (i = 0; i < c->n; i++) {
+		struct client_value *cv = at(c, i);
+		if (!cv->committed && now >= cv->sent_ms + c->timeout_ms / 2 + 1)
+			send_value(c, cv, now, ob);
+	}
+}
+
+const struct client_value *
+client_oldest(const struct client *c)
+{
+	return c->n > 0 ? at(c, 0) : NULL;
+}
+
+bool
+client_retire(struct client *c, struct client_value *out)
+{
+	struct client_value *cv;
+
+	if (c->n == 0 || !(cv = at(c, 0))->committed)
+		return false;
+	*out = *cv;
+	c->acked = cv->seq;
+	c->head = (c->head + 1) % c->window;
+	c->n--;
+	return true;
+}
