@@ -55,17 +55,25 @@ on_signal(int sig)
 	quit = 1;
 }
 
+/*
+ * Save the position with the filter's sessions, once everything the
+ * learner has taken is written: the two must describe the same point.
+ */
 static void
-save(struct out_state *o)
+save(struct out_state *o, const struct learner *l)
 {
-	if (o->flushed == o->saved)
+	if (o->flushed == o->saved || o->flushed != l->next - 1)
 		return;
-	if (store_save_position(o->path, o->flushed) == -1)
+	if (store_save_learner(o->path, l) == -1)
 		die(EX_IOERR, "save %s", o->path);
 	o->saved = o->flushed;
 }
 
-/* Write buf out; a closed stdout ends us, without counting what is lost. */
+/*
+ * Write buf out.  A closed stdout ends us without saving: what could not
+ * be written is not delivered, and the next run starts from the last
+ * save, which may repeat a few lines as after kill -9.
+ */
 static void
 flush_out(struct out_state *o)
 {
@@ -77,7 +85,6 @@ flush_out(struct out_state *o)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			save(o);
 			if (errno == EPIPE)
 				diex(EX_IOERR, "stdout closed; delivered up to "
 				    "position %" PRIu64, o->flushed);
@@ -211,15 +218,13 @@ main(int argc, char *argv[])
 	else
 		snprintf(o.path, sizeof(o.path), "%s/learner.pos",
 		    nd.conf.data_dir);
-	if ((r = store_load_position(o.path, &o.saved)) == -2)
-		diex(EX_DATAERR, "%s: not a position", o.path);
+	if ((r = store_load_learner(o.path, &o.saved, &l, false)) == -2)
+		diex(EX_DATAERR, "%s: not a learner state file", o.path);
 	if (r == -1)
 		die(EX_IOERR, "read %s", o.path);
 	if (!has_from)
 		first = o.saved + 1;
 	o.flushed = o.pending = first - 1;
-	if (has_from)
-		o.saved = UINT64_MAX;	/* save the first position reached */
 	if ((o.buf = malloc(OUTBUF)) == NULL ||
 	    (valbuf = malloc((size_t)LEARNER_WINDOW * VALUE_MAX)) == NULL)
 		die(EX_OSERR, "malloc");
@@ -228,6 +233,15 @@ main(int argc, char *argv[])
 			acc_ids[n_acc++] = nd.conf.nodes[i].id;
 	learner_init(&l, acc_ids, n_acc, nd.conf.learning_interval_ms, valbuf,
 	    first, node_now_ms());
+	/*
+	 * The saved sessions describe the saved position only; --from
+	 * elsewhere starts the duplicate filter empty.
+	 */
+	if (first == o.saved + 1 && store_load_learner(o.path, &o.saved, &l,
+	    true) != 0)
+		die(EX_IOERR, "read %s", o.path);
+	if (has_from)
+		o.saved = UINT64_MAX;	/* save the first position reached */
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -247,7 +261,7 @@ main(int argc, char *argv[])
 			die(EX_OSERR, "poll");
 		/* The consumer went away while we had nothing to say. */
 		if (pfd[1].revents & (POLLERR | POLLHUP)) {
-			save(&o);
+			save(&o, &l);
 			diex(EX_IOERR, "stdout closed; delivered up to "
 			    "position %" PRIu64, o.flushed);
 		}
@@ -274,18 +288,17 @@ main(int argc, char *argv[])
 		}
 		if (o.len > 0)
 			flush_out(&o);
-		else
-			o.flushed = o.pending;
+		o.flushed = o.pending;
 		now = node_now_ms();
 		if (now >= last_save + SAVE_MS) {
-			save(&o);
+			save(&o, &l);
 			last_save = now;
 		}
 		if (has_count && o.values >= count)
 			break;
 	}
 	flush_out(&o);
-	save(&o);
+	save(&o, &l);
 	node_close(&nd);
 	free(valbuf);
 	free(o.buf);

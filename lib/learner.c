@@ -238,3 +238,14 @@ learner_advance(struct learner *l)
 	ls->chosen = false;
 	l->next++;
 }
+
+void
+learner_restore_session(struct learner *l, uint64_t client, uint64_t last,
+    uint64_t used)
+{
+	struct lsession *s = session(l, client);
+
+	s->client = client;
+	s->last = last;
+	s->used = used;
+}

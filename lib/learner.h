@@ -67,4 +67,12 @@ unsigned learner_tick(struct learner *, uint64_t now_ms, struct outbox *);
 bool	learner_peek(struct learner *, struct entry *, bool *write);
 void	learner_advance(struct learner *);
 
+/*
+ * The filter's memory is part of the saved position: a learner restarted
+ * with it filters exactly as one that never stopped.  Put back each saved
+ * session before the first learner_peek.
+ */
+void	learner_restore_session(struct learner *, uint64_t client,
+	    uint64_t last, uint64_t used);
+
 #endif

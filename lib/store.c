@@ -337,46 +337,67 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 }
 
 int
-store_save_position(const char *path, uint64_t pos)
+store_save_learner(const char *path, const struct learner *l)
 {
-	char tmp[4096 + 8], buf[64];
-	int fd, n;
+	char tmp[4096 + 8];
+	const struct lsession *ls;
+	FILE *f;
+	unsigned i;
+	int fd;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", pos);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1)
 		return -1;
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) == -1) {
+	if ((f = fdopen(fd, "w")) == NULL) {
 		close(fd);
 		return -1;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1)
+	fprintf(f, "paxos-learner 1\nposition %" PRIu64 "\n", l->next - 1);
+	for (i = 0; i < LEARNER_SESSIONS; i++) {
+		ls = &l->sessions[i];
+		if (ls->client != 0)
+			fprintf(f, "session %" PRIu64 " %" PRIu64 " %" PRIu64
+			    "\n", ls->client, ls->last, ls->used);
+	}
+	if (fflush(f) == EOF || fsync(fd) == -1) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) == EOF || rename(tmp, path) == -1)
 		return -1;
 	return 0;
 }
 
 int
-store_load_position(const char *path, uint64_t *pos)
+store_load_learner(const char *path, uint64_t *pos, struct learner *l,
+    bool restore)
 {
-	char buf[64], *end;
-	ssize_t n;
-	int fd;
+	char line[128];
+	uint64_t client, last, used;
+	FILE *f;
+	int r = -2;
 
 	*pos = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((f = fopen(path, "re")) == NULL)
 		return errno == ENOENT ? 0 : -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	errno = 0;
-	*pos = strtoull(buf, &end, 10);
-	if (errno != 0 || end == buf || *end != '\n')
-		return -2;
-	return 0;
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    strcmp(line, "paxos-learner 1\n") != 0 ||
+	    fgets(line, sizeof(line), f) == NULL ||
+	    sscanf(line, "position %" SCNu64, pos) != 1)
+		goto done;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "session %" SCNu64 " %" SCNu64 " %" SCNu64,
+		    &client, &last, &used) != 3 || client == 0)
+			goto done;
+		if (restore)
+			learner_restore_session(l, client, last, used);
+	}
+	r = ferror(f) ? -1 : 0;
+done:
+	fclose(f);
+	return r;
 }

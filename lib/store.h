@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "acceptor.h"
+#include "learner.h"
 #include "msg.h"
 
 struct store {
@@ -60,9 +61,18 @@ void	store_read_end(struct store *);
 int	store_scan(struct store *, uint64_t from, uint64_t end, uint64_t commit,
 	    struct msg *out);
 
-/* A small durable counter file (a learner's position): write, sync, rename. */
-int	store_save_position(const char *path, uint64_t pos);
-/* 0 ok (pos 0 when the file is missing), -1 I/O error, -2 corrupt. */
-int	store_load_position(const char *path, uint64_t *pos);
+/*
+ * A learner's saved state: the last position written and its duplicate
+ * filter's sessions.  Saved by write, fsync, rename.
+ */
+int	store_save_learner(const char *path, const struct learner *);
+/*
+ * Load into a learner set up to start after the saved position: returns
+ * 0 (pos 0 and nothing restored when the file is missing), -1 on an I/O
+ * error, -2 when the file is corrupt.  restore false reads the position
+ * only.
+ */
+int	store_load_learner(const char *path, uint64_t *pos, struct learner *,
+	    bool restore);
 
 #endif
