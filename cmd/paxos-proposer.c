@@ -3,8 +3,11 @@
  * phase 1 recovery and phase 2 are lib/proposer.c; this file feeds it
  * datagrams, the clock and random draws, and sends what it asks.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "node.h"
 #include "proposer.h"
+#include "store.h"
 
 #define BATCH		256	/* datagrams read per wake-up */
 #define OUTBOX		256
@@ -49,8 +53,31 @@ ids_with_role(const struct conf *c, unsigned role, uint32_t *ids)
 	return n;
 }
 
+struct round_file {
+	char		 path[PATH_MAX + 32];
+	uint64_t	 saved;
+};
+
+/*
+ * Send what the core asked for, after making its round durable: a
+ * proposer that reused a round after a restart could get two values
+ * chosen at one position.
+ */
 static void
-serve(struct node *nd, struct proposer *p, struct outbox *ob)
+send_out(struct node *nd, struct proposer *p, struct outbox *ob,
+    struct round_file *rf)
+{
+	if (p->ballot.round > rf->saved) {
+		if (store_save_counter(rf->path, p->ballot.round) == -1)
+			die(EX_IOERR, "save %s", rf->path);
+		rf->saved = p->ballot.round;
+	}
+	node_flush(nd, ob);
+}
+
+static void
+serve(struct node *nd, struct proposer *p, struct outbox *ob,
+    struct round_file *rf)
 {
 	struct pollfd pfd = { nd->fd, POLLIN, 0 };
 	struct auth_peer from;
@@ -73,10 +100,10 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob)
 				node_remember_client(nd, m.client, &nd->from);
 			proposer_receive(p, node_now_ms(), randombytes_random(),
 			    from.role, from.id, &m, ob);
-			node_flush(nd, ob);
+			send_out(nd, p, ob, rf);
 		}
 		proposer_tick(p, node_now_ms(), randombytes_random(), ob);
-		node_flush(nd, ob);
+		send_out(nd, p, ob, rf);
 		if (p->state != was) {
 			if (p->state == PROPOSER_LEADING)
 				log_info("leading ballot=%" PRIu64 ".%" PRIu32
@@ -96,6 +123,7 @@ main(int argc, char *argv[])
 	static struct node nd;
 	static struct proposer p;
 	static struct out outs[OUTBOX];
+	static struct round_file rf;
 	struct outbox ob = { 0, OUTBOX, 0, outs };
 	uint32_t acc_ids[CONF_MAX_NODES], prop_ids[CONF_MAX_NODES];
 	unsigned n_acc, n_prop;
@@ -159,15 +187,23 @@ main(int argc, char *argv[])
 	if (n_acc > PROPOSER_MAX_ACC)
 		diex(EX_CONFIG, "%s: more than %d acceptors", conffile,
 		    PROPOSER_MAX_ACC);
+	if (mkdir(nd.conf.data_dir, 0700) == -1 && errno != EEXIST)
+		die(EX_CANTCREAT, "mkdir %s", nd.conf.data_dir);
+	snprintf(rf.path, sizeof(rf.path), "%s/proposer-%" PRIu32 ".round",
+	    nd.conf.data_dir, nd.id);
+	if ((r = store_load_counter(rf.path, &rf.saved)) == -2)
+		diex(EX_DATAERR, "%s: not a round number", rf.path);
+	if (r == -1)
+		die(EX_IOERR, "read %s", rf.path);
 	proposer_init(&p, nd.id, acc_ids, n_acc, prop_ids, n_prop,
-	    nd.conf.timeout_ms, valbuf, node_now_ms());
+	    nd.conf.timeout_ms, valbuf, rf.saved, node_now_ms());
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	node_ready(&nd, "proposer");
-	serve(&nd, &p, &ob);
+	serve(&nd, &p, &ob, &rf);
 	node_close(&nd);
 	free(valbuf);
 	return EX_OK;

@@ -48,12 +48,15 @@ ring_clear(struct proposer *p)
 void
 proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
     unsigned n_acc, const uint32_t *prop_ids, unsigned n_prop,
-    unsigned timeout_ms, uint8_t *valbuf, uint64_t now_ms)
+    unsigned timeout_ms, uint8_t *valbuf, uint64_t last_round,
+    uint64_t now_ms)
 {
 	unsigned i;
 
 	memset(p, 0, sizeof(*p));
 	p->id = id;
+	p->seen.round = last_round;
+	p->ballot.round = last_round;
 	p->n_acc = n_acc < PROPOSER_MAX_ACC ? n_acc : PROPOSER_MAX_ACC;
 	memcpy(p->acc_ids, acc_ids, p->n_acc * sizeof(acc_ids[0]));
 	p->quorum = p->n_acc / 2 + 1;

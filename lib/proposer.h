@@ -91,11 +91,16 @@ struct proposer {
 
 /*
  * valbuf holds PROPOSER_WINDOW * VALUE_MAX bytes for in-flight values.
- * prop_ids lists every proposer, ours among them.
+ * prop_ids lists every proposer, ours among them.  last_round is the
+ * highest round this proposer may have used before it restarted: a
+ * ballot used twice with different values can get two values chosen,
+ * so the caller must make p->ballot.round durable before it sends any
+ * message of a step that raised it.
  */
 void	proposer_init(struct proposer *, uint32_t id, const uint32_t *acc_ids,
 	    unsigned n_acc, const uint32_t *prop_ids, unsigned n_prop,
-	    unsigned timeout_ms, uint8_t *valbuf, uint64_t now_ms);
+	    unsigned timeout_ms, uint8_t *valbuf, uint64_t last_round,
+	    uint64_t now_ms);
 /* Timers: elections, retransmissions, heartbeats.  rnd: a random draw. */
 void	proposer_tick(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    struct outbox *);

@@ -337,6 +337,51 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 }
 
 int
+store_save_counter(const char *path, uint64_t v)
+{
+	char tmp[4096 + 8], buf[32];
+	int fd, n;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return -1;
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_load_counter(const char *path, uint64_t *v)
+{
+	char buf[32], *end;
+	ssize_t n;
+	int fd;
+
+	*v = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\n')
+		return -2;
+	return 0;
+}
+
+int
 store_save_learner(const char *path, const struct learner *l)
 {
 	char tmp[4096 + 8];

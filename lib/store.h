@@ -61,6 +61,11 @@ void	store_read_end(struct store *);
 int	store_scan(struct store *, uint64_t from, uint64_t end, uint64_t commit,
 	    struct msg *out);
 
+/* A durable counter (a proposer's highest round): write, sync, rename. */
+int	store_save_counter(const char *path, uint64_t);
+/* 0 ok (0 when the file is missing), -1 I/O error, -2 corrupt. */
+int	store_load_counter(const char *path, uint64_t *);
+
 /*
  * A learner's saved state: the last position written and its duplicate
  * filter's sessions.  Saved by write, fsync, rename.
