@@ -159,6 +159,7 @@ handle(struct state *s, const struct auth_peer *from)
 		fx->out.slot = m->slot;
 		fx->out.max_slot = s->acc.max_slot;
 		fx->out.commit = s->acc.commit;
+		fx->out.seq = m->seq;
 		end = m->count == 0 || m->slot + m->count < m->slot ?
 		    SLOT_NONE : m->slot + m->count;
 		if (store_scan(&s->st, m->slot, end, s->acc.commit,

@@ -153,7 +153,8 @@ main(int argc, char *argv[])
 	unsigned i, n_acc = 0, wait;
 	uint8_t *valbuf;
 	int ch, verbose = 0, r, k;
-	bool positions = false, has_from = false, has_count = false, write;
+	bool positions = false, has_from = false, has_count = false;
+	enum learner_verdict verdict;
 
 	if ((conffile = getenv("PAXOS_CONF")) == NULL)
 		conffile = CONF_DEFAULT_PATH;
@@ -276,8 +277,8 @@ main(int argc, char *argv[])
 				    from.id, &m, &ob);
 		}
 		node_flush(&nd, &ob);
-		while (learner_peek(&l, &e, &write)) {
-			if (write) {
+		while (learner_peek(&l, &e, &verdict)) {
+			if (verdict == LEARNER_WRITE) {
 				if (has_count && o.values + o.values_pending ==
 				    count)
 					break;

@@ -180,7 +180,7 @@ main(int argc, char *argv[])
 		diex(r, "%s", err);
 	snprintf(prefix, sizeof(prefix), "proposer %" PRIu32, nd.id);
 	log_init("paxos-proposer", prefix, verbose);
-	if ((valbuf = malloc((size_t)PROPOSER_WINDOW * VALUE_MAX)) == NULL)
+	if ((valbuf = malloc(PROPOSER_VALBUF)) == NULL)
 		die(EX_OSERR, "malloc");
 	n_acc = ids_with_role(&nd.conf, ROLE_ACCEPTOR, acc_ids);
 	n_prop = ids_with_role(&nd.conf, ROLE_PROPOSER, prop_ids);

@@ -21,8 +21,9 @@
 #include "client.h"
 #include "log.h"
 #include "node.h"
+#include "proposer.h"
 
-#define WINDOW_MAX	1024
+#define WINDOW_MAX	PROPOSER_HISTORY	/* the leader remembers no more */
 #define INBUF		(2 * VALUE_MAX + 2)
 #define OUTBOX		64
 

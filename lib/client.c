@@ -51,11 +51,10 @@ send_value(struct client *c, struct client_value *cv, uint64_t now,
 		return;
 	m->client = c->session;
 	m->seq = cv->seq;
-	m->acked = c->acked;
 	m->n = 1;
 	m->e[0].slot = 0;
-	m->e[0].e = (struct entry){ ENTRY_VALUE, c->session, cv->seq, cv->len,
-	    cv->val };
+	m->e[0].e = (struct entry){ ENTRY_VALUE, c->session, cv->seq,
+	    c->acked, cv->len, cv->val };
 }
 
 static void
@@ -95,10 +94,19 @@ client_receive(struct client *c, uint64_t now, const struct msg *m,
 		return;
 	c->heard_ms = now;
 	if (m->status == REPLY_REDIRECT) {
+		/*
+		 * Follow a redirect at most every quarter timeout: two
+		 * proposers that each name the other would otherwise bounce
+		 * every value in flight between them as fast as the network
+		 * goes.
+		 */
+		if (now < c->switched_ms + c->timeout_ms / 4 + 1)
+			return;
 		for (k = 0; k < c->n_prop; k++) {
 			if (c->proposers[k] != m->leader || k == c->target)
 				continue;
 			c->target = k;
+			c->switched_ms = now;
 			resend_all(c, now, ob);
 		}
 		return;
@@ -126,7 +134,7 @@ client_tick(struct client *c, uint64_t now, struct outbox *ob)
 	/* A proposer that says nothing for a timeout: try the next. */
 	if (now >= c->heard_ms + c->timeout_ms) {
 		c->target = (c->target + 1) % c->n_prop;
-		c->heard_ms = now;
+		c->heard_ms = c->switched_ms = now;
 		resend_all(c, now, ob);
 		return;
 	}

@@ -31,6 +31,7 @@ struct client {
 	unsigned	 n_prop;
 	unsigned	 target;	/* index into proposers */
 	uint64_t	 heard_ms;	/* last word from the target */
+	uint64_t	 switched_ms;	/* last change of target */
 	uint64_t	 next_seq;
 	uint64_t	 acked;		/* seqs up to this are committed */
 	unsigned	 window;

@@ -31,6 +31,7 @@ slot_at(struct learner *l, uint64_t slot)
 	ls = &l->ring[slot % LEARNER_WINDOW];
 	if (ls->slot != slot) {
 		memset(ls->seen, 0, sizeof(ls->seen));
+		ls->after = 0;
 		ls->slot = slot;
 		ls->chosen = ls->has_value = false;
 		ls->vballot = (struct ballot){ 0, 0 };
@@ -48,8 +49,8 @@ take_value(struct lslot *ls, const struct entry *e)
 	ls->has_value = true;
 }
 
-static void
-set_chosen(struct learner *l, uint64_t slot, const struct entry *e)
+void
+learner_learn(struct learner *l, uint64_t slot, const struct entry *e)
 {
 	struct lslot *ls = slot_at(l, slot);
 
@@ -90,6 +91,45 @@ report(struct learner *l, int i, const struct slot_entry *se)
 		ls->chosen = true;
 }
 
+static unsigned
+popcount(uint32_t v)
+{
+	unsigned n = 0;
+
+	for (; v != 0; v &= v - 1)
+		n++;
+	return n;
+}
+
+/*
+ * A slot known chosen (below a commit watermark) whose acceptors were
+ * asked only after that: the value of the highest ballot a quorum of
+ * them reports is the chosen one.  The quorum includes an acceptor of
+ * the choosing quorum, whose ballot there only grows, and every ballot
+ * above the choosing one carries the chosen value (P2c).  This is how a
+ * learner finds slots chosen in ballots whose quorums have since changed.
+ */
+static void
+reported_after(struct learner *l, int i, const struct msg *m)
+{
+	uint64_t s, end, stop;
+	struct lslot *ls;
+
+	end = m->next == SLOT_NONE ? UINT64_MAX : m->next;
+	stop = l->next + LEARNER_WINDOW;
+	if (end > stop)
+		end = stop;
+	if (end > m->seq)
+		end = m->seq;		/* known chosen when asked */
+	for (s = m->slot > l->next ? m->slot : l->next; s < end; s++) {
+		if ((ls = slot_at(l, s)) == NULL || ls->chosen)
+			continue;
+		ls->after |= (uint32_t)1 << i;
+		if (ls->has_value && popcount(ls->after) >= l->quorum)
+			ls->chosen = true;
+	}
+}
+
 static int
 acc_index(const struct learner *l, uint32_t id)
 {
@@ -118,7 +158,7 @@ learner_receive(struct learner *l, uint64_t now_ms, uint8_t role, uint32_t id,
 		if (role != AUTH_PROPOSER)
 			return;
 		for (k = 0; k < m->n; k++) {
-			set_chosen(l, m->e[k].slot, &m->e[k].e);
+			learner_learn(l, m->e[k].slot, &m->e[k].e);
 			if (m->e[k].slot > l->max_slot)
 				l->max_slot = m->e[k].slot;
 		}
@@ -130,6 +170,7 @@ learner_receive(struct learner *l, uint64_t now_ms, uint8_t role, uint32_t id,
 			l->max_slot = m->max_slot;
 		for (k = 0; k < m->n; k++)
 			report(l, i, &m->e[k]);
+		reported_after(l, i, m);
 		/* Something new is ready: keep asking while behind. */
 		ls = slot_at(l, before);
 		if (ls != NULL && ls->chosen)
@@ -150,6 +191,7 @@ poll_acceptors(struct learner *l, struct outbox *ob)
 	if ((m = outbox_add(ob, AUTH_ACCEPTOR, 0, 0, MSG_LEARN_REQ)) == NULL)
 		return;
 	m->slot = l->next;
+	m->seq = l->commit;
 	m->count = LEARNER_WINDOW;
 }
 
@@ -188,7 +230,18 @@ session(struct learner *l, uint64_t client)
 }
 
 bool
-learner_peek(struct learner *l, struct entry *e, bool *write)
+learner_session_last(struct learner *l, uint64_t client, uint64_t *last)
+{
+	struct lsession *s = session(l, client);
+
+	if (s->client != client)
+		return false;
+	*last = s->last;
+	return true;
+}
+
+bool
+learner_peek(struct learner *l, struct entry *e, enum learner_verdict *v)
 {
 	struct lslot *ls = &l->ring[l->next % LEARNER_WINDOW];
 	struct lsession *s;
@@ -196,21 +249,33 @@ learner_peek(struct learner *l, struct entry *e, bool *write)
 	if (ls->slot != l->next || !ls->chosen)
 		return false;
 	*e = ls->e;
-	*write = false;
+	*v = LEARNER_NOOP;
 	if (e->kind != ENTRY_VALUE)
 		return true;
 	/*
 	 * Integrity (SPEC 4.3): a session's values are taken in seq order,
 	 * each once.  A repeat (a retransmission both leaders proposed) is
 	 * dropped; so is one that jumps ahead of a seq not yet taken, which
-	 * its client submits again after it.  A session not in the table
-	 * starts wherever it is first seen.
+	 * its client submits again after it.
 	 */
 	s = session(l, e->client);
-	if (s->client != e->client)
-		*write = true;
+	if (s->client != e->client) {
+		/*
+		 * A session the filter does not know (new, or evicted): its
+		 * client vouches for what it saw committed when it sent this.
+		 */
+		if (e->seq == e->acked + 1)
+			*v = LEARNER_WRITE;
+		else if (e->seq <= e->acked)
+			*v = LEARNER_DUP;
+		else
+			*v = LEARNER_GAP;
+	} else if (e->seq == s->last + 1)
+		*v = LEARNER_WRITE;
+	else if (e->seq <= s->last)
+		*v = LEARNER_DUP;
 	else
-		*write = e->seq == s->last + 1;
+		*v = LEARNER_GAP;
 	return true;
 }
 
@@ -219,20 +284,18 @@ learner_advance(struct learner *l)
 {
 	struct lslot *ls = &l->ring[l->next % LEARNER_WINDOW];
 	struct lsession *s;
-	bool write;
+	enum learner_verdict v;
 	struct entry e;
 
-	if (!learner_peek(l, &e, &write))
+	if (!learner_peek(l, &e, &v))
 		return;
-	if (e.kind == ENTRY_VALUE) {
+	if (v == LEARNER_WRITE) {
 		s = session(l, e.client);
-		if (write) {
-			s->client = e.client;
-			s->last = e.seq;
-			s->used = l->next;
-		} else {
-			l->n_duplicates++;
-		}
+		s->client = e.client;
+		s->last = e.seq;
+		s->used = l->next;
+	} else if (v != LEARNER_NOOP) {
+		l->n_duplicates++;
 	}
 	ls->slot = 0;
 	ls->chosen = false;

@@ -24,6 +24,8 @@ struct lslot {
 	bool		 has_value;
 	struct ballot	 vballot;	/* highest ballot reported */
 	struct ballot	 seen[LEARNER_MAX_ACC];	/* by acceptor index */
+	uint32_t	 after;		/* acceptors that reported on it after
+					   it was known chosen */
 	struct entry	 e;		/* e.val points at buf */
 	uint8_t		*buf;
 };
@@ -59,13 +61,26 @@ void	learner_receive(struct learner *, uint64_t now_ms, uint8_t role,
 /* Poll the acceptors when due.  Returns ms until the next poll. */
 unsigned learner_tick(struct learner *, uint64_t now_ms, struct outbox *);
 
+/* What the filter makes of the entry at a position. */
+enum learner_verdict {
+	LEARNER_WRITE,		/* a client value to write */
+	LEARNER_NOOP,		/* a no-op: nothing to write */
+	LEARNER_DUP,		/* its session already has this seq */
+	LEARNER_GAP,		/* ahead of a seq its session lacks */
+};
+
 /*
- * The entry at l->next when it is chosen: true, with write false for a
- * no-op or a duplicate (nothing to output).  The caller outputs it, then
- * calls learner_advance; one it could not output it leaves in place.
+ * The entry at l->next when it is chosen: true, with the verdict.  The
+ * caller writes a LEARNER_WRITE, then calls learner_advance; one it could
+ * not write it leaves in place.
  */
-bool	learner_peek(struct learner *, struct entry *, bool *write);
+bool	learner_peek(struct learner *, struct entry *, enum learner_verdict *);
 void	learner_advance(struct learner *);
+/* An entry known chosen at slot (the leader's own, or announced). */
+void	learner_learn(struct learner *, uint64_t slot, const struct entry *);
+/* The last seq the filter took from a session: false if it has none. */
+bool	learner_session_last(struct learner *, uint64_t client,
+	    uint64_t *last);
 
 /*
  * The filter's memory is part of the saved position: a learner restarted

@@ -11,7 +11,6 @@
 #define F_COMMIT	0x0010
 #define F_CLIENT	0x0020
 #define F_SEQ		0x0040
-#define F_ACKED		0x0080
 #define F_COUNT		0x0100
 #define F_LEADER	0x0200
 #define F_STATUS	0x0400
@@ -28,9 +27,9 @@ static const uint16_t layout[MSG_TYPE_MAX] = {
 	[MSG_ACCEPTED] = F_BALLOT | F_SLOTS,
 	[MSG_COMMIT] = F_BALLOT | F_COMMIT,
 	[MSG_CHOSEN] = F_COMMIT | F_SLOTENT,
-	[MSG_LEARN_REQ] = F_SLOT | F_COUNT,
-	[MSG_LEARN_REP] = F_SLOT | F_NEXT | F_MAX | F_COMMIT | F_FULL,
-	[MSG_SUBMIT] = F_CLIENT | F_SEQ | F_ACKED | F_VALUE,
+	[MSG_LEARN_REQ] = F_SLOT | F_SEQ | F_COUNT,
+	[MSG_LEARN_REP] = F_SLOT | F_NEXT | F_MAX | F_COMMIT | F_SEQ | F_FULL,
+	[MSG_SUBMIT] = F_CLIENT | F_SEQ | F_VALUE,
 	[MSG_REPLY] = F_CLIENT | F_SEQ | F_STATUS | F_SLOT | F_LEADER,
 };
 
@@ -74,7 +73,7 @@ msg_init(struct msg *m, uint8_t type)
 	m->ballot.round = 0;
 	m->ballot.node = 0;
 	m->slot = m->next = m->max_slot = m->commit = 0;
-	m->client = m->seq = m->acked = 0;
+	m->client = m->seq = 0;
 	m->count = m->leader = 0;
 	m->status = 0;
 	m->n = 0;
@@ -83,7 +82,7 @@ msg_init(struct msg *m, uint8_t type)
 size_t
 msg_entry_size(const struct entry *e)
 {
-	return e->kind == ENTRY_VALUE ? 1 + 8 + 8 + 4 + e->len : 1;
+	return e->kind == ENTRY_VALUE ? 1 + 8 + 8 + 8 + 4 + e->len : 1;
 }
 
 struct wbuf {
@@ -146,6 +145,7 @@ put_entry(struct wbuf *w, const struct entry *e)
 		return;
 	put64(w, e->client);
 	put64(w, e->seq);
+	put64(w, e->acked);
 	put32(w, e->len);
 	put(w, e->val, e->len);
 }
@@ -176,8 +176,6 @@ msg_encode(const struct msg *m, uint8_t *buf, size_t cap)
 		put64(&w, m->client);
 	if (f & F_SEQ)
 		put64(&w, m->seq);
-	if (f & F_ACKED)
-		put64(&w, m->acked);
 	if (f & F_COUNT)
 		put32(&w, m->count);
 	if (f & F_LEADER)
@@ -274,7 +272,7 @@ static void
 get_entry(struct rbuf *r, struct entry *e)
 {
 	e->kind = get8(r);
-	e->client = e->seq = 0;
+	e->client = e->seq = e->acked = 0;
 	e->len = 0;
 	e->val = NULL;
 	if (e->kind == ENTRY_NOOP)
@@ -285,6 +283,7 @@ get_entry(struct rbuf *r, struct entry *e)
 	}
 	e->client = get64(r);
 	e->seq = get64(r);
+	e->acked = get64(r);
 	e->len = get32(r);
 	if (e->len > VALUE_MAX) {
 		r->bad = true;
@@ -322,8 +321,6 @@ msg_decode(struct msg *m, const uint8_t *buf, size_t len)
 		m->client = get64(&r);
 	if (f & F_SEQ)
 		m->seq = get64(&r);
-	if (f & F_ACKED)
-		m->acked = get64(&r);
 	if (f & F_COUNT)
 		m->count = get32(&r);
 	if (f & F_LEADER)
@@ -336,7 +333,8 @@ msg_decode(struct msg *m, const uint8_t *buf, size_t len)
 		m->e[0].ballot = (struct ballot){ 0, 0 };
 		m->e[0].chosen = false;
 		get_entry(&r, &m->e[0].e);
-		if (m->e[0].e.kind != ENTRY_VALUE)
+		if (m->e[0].e.kind != ENTRY_VALUE ||
+		    m->e[0].e.client != m->client || m->e[0].e.seq != m->seq)
 			r.bad = true;
 	}
 	if (f & (F_FULL | F_SLOTENT | F_SLOTS)) {
@@ -349,7 +347,7 @@ msg_decode(struct msg *m, const uint8_t *buf, size_t len)
 			se->ballot = (struct ballot){ 0, 0 };
 			se->chosen = false;
 			se->e.kind = ENTRY_NOOP;
-			se->e.client = se->e.seq = 0;
+			se->e.client = se->e.seq = se->e.acked = 0;
 			se->e.len = 0;
 			se->e.val = NULL;
 			if (f & F_FULL) {

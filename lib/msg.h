@@ -33,6 +33,8 @@ struct entry {
 	uint8_t		 kind;
 	uint64_t	 client;	/* session id of the submitting run */
 	uint64_t	 seq;		/* 1, 2, ... within the session */
+	uint64_t	 acked;		/* the client knew seqs up to this
+					   committed when it sent this one */
 	uint32_t	 len;
 	const uint8_t	*val;		/* borrowed; len bytes */
 };
@@ -78,8 +80,7 @@ struct msg {
 	uint64_t	 max_slot;	/* highest accepted slot, 0: none */
 	uint64_t	 commit;	/* slots below are chosen */
 	uint64_t	 client;
-	uint64_t	 seq;
-	uint64_t	 acked;		/* SUBMIT: seqs <= acked are committed */
+	uint64_t	 seq;		/* LEARN_REQ/REP: the asker's commit */
 	uint32_t	 count;		/* slots the asker can take */
 	uint32_t	 leader;	/* REPLY: leader hint */
 	uint8_t		 status;

@@ -68,6 +68,8 @@ proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
 	p->next_slot = 1;
 	for (i = 0; i < PROPOSER_WINDOW; i++)
 		p->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
+	learner_init(&p->lrn, acc_ids, n_acc, timeout_ms,
+	    valbuf + (size_t)PROPOSER_WINDOW * VALUE_MAX, 1, now_ms);
 	/*
 	 * The first proposer tries at once; the others give it a few
 	 * timeouts to show itself, so a cold start has no duel.
@@ -160,7 +162,7 @@ start_phase1(struct proposer *p, uint64_t now, struct outbox *ob)
 
 	/* What we proposed in an earlier term may be lost: take it again. */
 	for (i = 0; i < PROPOSER_SESSIONS; i++)
-		p->sessions[i].proposed = p->sessions[i].chosen;
+		p->sessions[i].proposed = 0;
 	p->ballot.round = p->seen.round + 1;
 	p->ballot.node = p->id;
 	p->seen = p->ballot;
@@ -266,7 +268,7 @@ finish_window(struct proposer *p, uint64_t now, struct outbox *ob)
 			ps->slot = 0;
 		} else {
 			if (!ps->has_value)
-				ps->e = (struct entry){ ENTRY_NOOP, 0, 0, 0,
+				ps->e = (struct entry){ ENTRY_NOOP, 0, 0, 0, 0,
 				    NULL };
 			propose(p, s, NULL);	/* keeps the recovered e */
 		}
@@ -343,7 +345,7 @@ on_promise(struct proposer *p, uint64_t now, int i, const struct msg *m,
 }
 
 static struct psession *
-session(struct proposer *p, uint64_t client, uint64_t acked)
+session(struct proposer *p, uint64_t client)
 {
 	struct psession *s, *oldest = &p->sessions[0];
 	unsigned i;
@@ -359,8 +361,6 @@ session(struct proposer *p, uint64_t client, uint64_t acked)
 	}
 	memset(oldest, 0, sizeof(*oldest));
 	oldest->client = client;
-	/* The client vouches that everything up to acked is committed. */
-	oldest->proposed = oldest->chosen = acked;
 	oldest->used = ++p->stamp;
 	return oldest;
 }
@@ -410,6 +410,69 @@ announce(struct proposer *p, uint64_t from, uint64_t to, struct outbox *ob)
 	}
 }
 
+/* The standbys follow the log too, to be ready to lead. */
+static void
+announce_all(struct proposer *p, uint64_t from, uint64_t to,
+    struct outbox *ob)
+{
+	unsigned first = ob->n, last, i;
+
+	announce(p, from, to, ob);
+	last = ob->n;
+	for (i = first; i < last; i++) {
+		struct msg *m = outbox_add(ob, AUTH_PROPOSER, 0, 0, MSG_CHOSEN);
+		if (m == NULL)
+			return;
+		*m = ob->o[i].m;
+	}
+}
+
+static uint64_t
+history(const struct psession *s, uint64_t seq)
+{
+	unsigned h = (unsigned)(seq % PROPOSER_HISTORY);
+
+	return s->hist_seq[h] == seq ? s->hist_slot[h] : 0;
+}
+
+/*
+ * Take what the log holds, in order, through the same filter as every
+ * learner: a value is reported committed at the position where learners
+ * write it, or, for a repeat, where they wrote the first copy.  A value
+ * that jumped ahead of its session is not written, and its client
+ * submits it again after the missing one.
+ */
+static void
+deliver(struct proposer *p, struct outbox *ob)
+{
+	enum learner_verdict v;
+	struct psession *s;
+	struct entry e;
+	uint64_t slot, last;
+	unsigned h;
+
+	while (learner_peek(&p->lrn, &e, &v)) {
+		slot = p->lrn.next;
+		if (v != LEARNER_NOOP) {
+			s = session(p, e.client);
+			if (v == LEARNER_WRITE) {
+				h = (unsigned)(e.seq % PROPOSER_HISTORY);
+				s->hist_seq[h] = e.seq;
+				s->hist_slot[h] = slot;
+			} else if (v == LEARNER_GAP &&
+			    learner_session_last(&p->lrn, e.client, &last) &&
+			    s->proposed > last) {
+				s->proposed = last;
+			}
+			if (p->state == PROPOSER_LEADING && v != LEARNER_GAP)
+				reply(p, e.client, e.seq, REPLY_OK,
+				    v == LEARNER_WRITE ? slot :
+				    history(s, e.seq), ob);
+		}
+		learner_advance(&p->lrn);
+	}
+}
+
 /*
  * Clients hear "committed" only once every slot before theirs is chosen
  * too, so a value reported committed is never behind a hole.
@@ -418,9 +481,7 @@ static void
 advance(struct proposer *p, uint64_t now, struct outbox *ob)
 {
 	uint64_t from = p->commit;
-	struct psession *s;
 	struct pslot *ps;
-	unsigned h;
 
 	while (p->commit < p->next_slot) {
 		ps = ring_at(p, p->commit);
@@ -430,23 +491,14 @@ advance(struct proposer *p, uint64_t now, struct outbox *ob)
 	}
 	if (p->commit == from)
 		return;
-	announce(p, from, p->commit, ob);
+	announce_all(p, from, p->commit, ob);
 	for (; from < p->commit; from++) {
 		ps = ring_at(p, from);
-		if (ps->e.kind == ENTRY_VALUE) {
-			s = session(p, ps->e.client, 0);
-			if (ps->e.seq > s->chosen)
-				s->chosen = ps->e.seq;
-			if (ps->e.seq > s->proposed)
-				s->proposed = ps->e.seq;
-			h = (unsigned)(ps->e.seq % PROPOSER_HISTORY);
-			s->hist_seq[h] = ps->e.seq;
-			s->hist_slot[h] = from;
-			reply(p, ps->e.client, ps->e.seq, REPLY_OK, from, ob);
-		}
+		learner_learn(&p->lrn, from, &ps->e);
 		ps->state = PSLOT_FREE;
 		ps->slot = 0;
 	}
+	deliver(p, ob);
 	if (p->recovering && !p->window_open && p->commit >= p->scan)
 		open_window(p, now, ob);
 }
@@ -477,26 +529,31 @@ static void
 on_submit(struct proposer *p, const struct msg *m, struct outbox *ob)
 {
 	struct psession *s;
-	unsigned h;
+	uint64_t last;
 
-	if (p->state != PROPOSER_LEADING || p->recovering) {
+	/*
+	 * Serve only with the whole chosen prefix taken through the filter:
+	 * that is what tells a new value from one the log already holds.
+	 */
+	if (p->state != PROPOSER_LEADING || p->recovering ||
+	    p->lrn.next < p->commit) {
 		reply(p, m->client, m->seq, REPLY_REDIRECT, 0, ob);
 		return;
 	}
-	s = session(p, m->client, m->acked);
-	if (m->acked > s->chosen)
-		s->chosen = m->acked;
-	if (s->chosen > s->proposed)
-		s->proposed = s->chosen;
-	if (m->seq <= s->chosen) {
-		h = (unsigned)(m->seq % PROPOSER_HISTORY);
-		reply(p, m->client, m->seq, REPLY_OK, s->hist_seq[h] ==
-		    m->seq ? s->hist_slot[h] : 0, ob);
+	s = session(p, m->client);
+	/* A session the filter does not know: the client vouches. */
+	if (!learner_session_last(&p->lrn, m->client, &last))
+		last = m->e[0].e.acked;
+	if (m->seq <= last) {
+		reply(p, m->client, m->seq, REPLY_OK, history(s, m->seq), ob);
 		return;
 	}
+	if (s->proposed < last)
+		s->proposed = last;
 	/*
 	 * One client's values are proposed in its order: seq k only after
-	 * k - 1.  One that arrives early is dropped and comes again.
+	 * k - 1.  One in flight already, or early, is dropped; the client
+	 * sends it again.
 	 */
 	if (m->seq != s->proposed + 1)
 		return;
@@ -514,6 +571,13 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 	int i;
 
 	switch (m->type) {
+	case MSG_LEARN_REP:
+	case MSG_CHOSEN:
+		if ((m->type == MSG_LEARN_REP) != (role == AUTH_ACCEPTOR))
+			return;
+		learner_receive(&p->lrn, now, role, id, m, ob);
+		deliver(p, ob);
+		break;
 	case MSG_PROMISE:
 	case MSG_ACCEPTED:
 	case MSG_NACK:
@@ -534,6 +598,7 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 		if (role != AUTH_PROPOSER || id == p->id)
 			return;
 		note_ballot(p, m->ballot);
+		learner_receive(&p->lrn, now, role, id, m, ob);
 		if (p->state != PROPOSER_FOLLOWER &&
 		    ballot_cmp(m->ballot, p->ballot) > 0)
 			step_down(p, now, rnd, m->ballot);
@@ -565,6 +630,7 @@ proposer_tick(struct proposer *p, uint64_t now, uint32_t rnd,
 	unsigned i;
 
 	(void)rnd;
+	learner_tick(&p->lrn, now, ob);
 	switch (p->state) {
 	case PROPOSER_FOLLOWER:
 		if (now >= p->election_ms)

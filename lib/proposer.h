@@ -13,13 +13,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "learner.h"
 #include "msg.h"
 
 #define PROPOSER_WINDOW		256	/* slots in flight (ring size) */
 #define PROPOSER_MAX_ACC	32	/* acceptors; acks are a bitmask */
 #define PROPOSER_MAX_PROP	32
 #define PROPOSER_SESSIONS	1024	/* client sessions tracked, LRU */
-#define PROPOSER_HISTORY	64	/* chosen positions kept a session */
+#define PROPOSER_HISTORY	256	/* written positions kept a session;
+					   clients keep no more in flight */
 
 enum proposer_state {
 	PROPOSER_FOLLOWER = 0,	/* another proposer leads, or none yet */
@@ -48,11 +50,10 @@ struct pslot {
 
 struct psession {
 	uint64_t	 client;	/* 0: unused */
-	uint64_t	 proposed;	/* seqs up to this are proposed */
-	uint64_t	 chosen;	/* seqs up to this are chosen */
+	uint64_t	 proposed;	/* seqs up to this are in flight */
 	uint64_t	 used;
-	uint64_t	 hist_seq[PROPOSER_HISTORY];
-	uint64_t	 hist_slot[PROPOSER_HISTORY];
+	uint64_t	 hist_seq[PROPOSER_HISTORY];	/* where the filter */
+	uint64_t	 hist_slot[PROPOSER_HISTORY];	/* wrote each seq */
 };
 
 struct proposer {
@@ -82,6 +83,12 @@ struct proposer {
 	bool		 done[PROPOSER_MAX_ACC];	/* nothing beyond */
 
 	struct pslot	 ring[PROPOSER_WINDOW];	/* slot % WINDOW */
+	/*
+	 * The log as every learner sees it, duplicate filter included: the
+	 * leader reports a value committed at the position learners write
+	 * it at, and never proposes again what the log already holds.
+	 */
+	struct learner	 lrn;
 	struct psession	 sessions[PROPOSER_SESSIONS];
 	uint64_t	 stamp;
 
@@ -90,7 +97,7 @@ struct proposer {
 };
 
 /*
- * valbuf holds PROPOSER_WINDOW * VALUE_MAX bytes for in-flight values.
+ * valbuf holds PROPOSER_VALBUF bytes: in-flight values and the learner's.
  * prop_ids lists every proposer, ours among them.  last_round is the
  * highest round this proposer may have used before it restarted: a
  * ballot used twice with different values can get two values chosen,
@@ -108,5 +115,7 @@ void	proposer_tick(struct proposer *, uint64_t now_ms, uint32_t rnd,
 void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
 bool	proposer_is_leader(const struct proposer *);
+
+#define PROPOSER_VALBUF	((size_t)(PROPOSER_WINDOW + LEARNER_WINDOW) * VALUE_MAX)
 
 #endif

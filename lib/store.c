@@ -16,7 +16,7 @@
 #define STORE_MAP_SIZE	((size_t)8 << 30)	/* grows sparse on disk */
 #define STATE_MAGIC	0x50584131u		/* "PXA1" */
 #define STATE_LEN	(4 + 8 + 4 + 8 + 8)
-#define REC_HDR		(8 + 4 + 1 + 1 + 8 + 8)
+#define REC_HDR		(8 + 4 + 1 + 1 + 8 + 8 + 8)
 
 static void
 be64(uint8_t *p, uint64_t v)
@@ -208,6 +208,7 @@ store_put_entry(struct store *s, uint64_t slot, struct ballot b,
 	p[13] = e->kind;
 	wr64(p + 14, e->client);
 	wr64(p + 22, e->seq);
+	wr64(p + 30, e->acked);
 	if (e->len > 0)
 		memcpy(p + REC_HDR, e->val, e->len);
 	return 0;
@@ -251,6 +252,7 @@ decode_rec(const MDB_val *k, const MDB_val *v, struct slot_entry *se)
 	se->e.kind = p[13];
 	se->e.client = rd64(p + 14);
 	se->e.seq = rd64(p + 22);
+	se->e.acked = rd64(p + 30);
 	se->e.len = (uint32_t)(v->mv_size - REC_HDR);
 	se->e.val = p + REC_HDR;
 	return 0;

@@ -1,0 +1,282 @@
+# paxos-proposer: options, configuration errors, start, leading and stop.
+
+setup() {
+	load test_helper
+	D=$BATS_TEST_TMPDIR
+	make_cluster "$D"
+	NODE1=('' '[node 1]' 'host = 127.0.0.1' "port = $BASE")
+	USAGE="usage: paxos-proposer [-hnVv] [-c file] [-i id]"
+}
+
+teardown() {
+	stop_all
+}
+
+@test "-h prints usage to stdout and exits 0" {
+	run -0 --separate-stderr paxos-proposer -h
+	assert_output "$USAGE"
+	[ -z "$stderr" ]
+}
+
+@test "the usage line lists the options getopt takes" {
+	usage_matches_getopt paxos-proposer
+}
+
+@test "-V prints the version" {
+	run -0 --separate-stderr paxos-proposer -V
+	assert_output "paxos-proposer 0.1.0"
+}
+
+@test "an unknown option exits 64 with usage on stderr" {
+	run -64 --separate-stderr paxos-proposer -x
+	assert_output ""
+	[ "${stderr_lines[-1]}" = "$USAGE" ]
+}
+
+@test "an operand exits 64 with usage on stderr" {
+	run -64 --separate-stderr paxos-proposer -c "$CONF" -i 1 extra
+	assert_output ""
+	[ "$stderr" = "$USAGE" ]
+}
+
+@test "an unknown key exits 78 naming file, line and key" {
+	bad_conf '[cluster]' 'secret_file = k' 'colour = red'
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:3: unknown key [cluster] colour" ]
+	assert_output ""
+}
+
+@test "an unknown key in a node section exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' "${NODE1[@]}" 'colour = red'
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:7: unknown key [node 1] colour" ]
+}
+
+@test "an unknown section exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' '' '[nodes]' 'host = x'
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:5: unknown section [nodes]" ]
+}
+
+@test "a duplicate key exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' 'timeout = 5' 'timeout = 6' "${NODE1[@]}"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:4: timeout: duplicate key" ]
+}
+
+@test "a duplicate node id exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' "${NODE1[@]}" \
+	    '[node 2]' 'host = 127.0.0.1' "port = $((BASE + 10))" \
+	    '[node 1]' 'host = 127.0.0.1' "port = $((BASE + 20))"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	# The section header is line 10; its first key, line 11, will do.
+	[[ "$stderr" =~ ^"paxos-proposer: fatal: $D/bad.conf:"1[01]": [node 1]: duplicate node id 1"$ ]]
+}
+
+@test "a bad timeout exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' 'timeout = fast' "${NODE1[@]}"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:3: timeout: 'fast' is not a number of milliseconds from 1 to 3600000" ]
+}
+
+@test "a zero timeout exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' 'timeout = 0' "${NODE1[@]}"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:3: timeout: '0' is not a number of milliseconds from 1 to 3600000" ]
+}
+
+@test "a bad persist value exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' 'persist = maybe' "${NODE1[@]}"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:3: persist: 'maybe' is not yes or no" ]
+}
+
+@test "a bad port exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' '' '[node 1]' 'host = 127.0.0.1' 'port = 99999'
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:6: port: '99999' is not a port from 1 to 65532" ]
+}
+
+@test "a line that is not INI exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' 'just words' "${NODE1[@]}"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:3: syntax error" ]
+}
+
+@test "a missing secret_file exits 78" {
+	bad_conf '[cluster]' 'timeout = 100' "${NODE1[@]}"
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf: [cluster] secret_file is required" ]
+}
+
+@test "a missing configuration file exits 78" {
+	run -78 --separate-stderr paxos-proposer -c "$D/none.conf" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/none.conf: No such file or directory" ]
+}
+
+@test "an id that is not in the file exits 78" {
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i 9
+	[ "$stderr" = "paxos-proposer: fatal: $CONF: node 9 is not in the configuration" ]
+}
+
+@test "an id that is not a number exits 78" {
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i one
+	[ "$stderr" = "paxos-proposer: fatal: -i one: not a node id" ]
+}
+
+@test "a node without the proposer role exits 78" {
+	bad_conf '[cluster]' 'secret_file = paxos.key' "${NODE1[@]}" \
+	    '[node 2]' 'host = 127.0.0.1' "port = $((BASE + 10))" 'roles = acceptor learner'
+	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 2
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:7: node 2 has no proposer role" ]
+}
+
+@test "no -i and no myid exits 64" {
+	run -64 --separate-stderr paxos-proposer -c "$CONF"
+	[ "$stderr" = "paxos-proposer: fatal: no node id: give -i or set myid in $CONF" ]
+}
+
+@test "myid stands in for -i" {
+	sed 's/^persist = yes$/&\nmyid = 2/' "$CONF" > "$D/myid.conf"
+	CONF=$D/myid.conf start_daemon paxos-proposer 2
+	grep -qx "paxos-proposer: proposer 2 ready on 127.0.0.1:$((BASE + 12))" \
+	    "$(daemon_log paxos-proposer 2)"
+}
+
+@test "a group-readable secret exits 78" {
+	chmod 640 "$D/paxos.key"
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/paxos.key: mode 640, want 600 (the secret must not be readable by group or others)" ]
+}
+
+@test "a world-readable secret exits 78" {
+	chmod 604 "$D/paxos.key"
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/paxos.key: mode 604, want 600 (the secret must not be readable by group or others)" ]
+}
+
+@test "a malformed secret exits 78" {
+	echo 'not base64 at all' > "$D/paxos.key"
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/paxos.key: not a base64 32-byte secret (make one with paxos-keygen)" ]
+}
+
+@test "a secret of the wrong length exits 78" {
+	head -c 16 /dev/urandom | base64 > "$D/paxos.key"
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/paxos.key: not a base64 32-byte secret (make one with paxos-keygen)" ]
+}
+
+@test "a missing secret file exits 78" {
+	rm "$D/paxos.key"
+	run -78 --separate-stderr paxos-proposer -c "$CONF" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: $D/paxos.key: No such file or directory" ]
+}
+
+@test "-n on a good configuration exits 0 and prints nothing" {
+	run -0 --separate-stderr paxos-proposer -n -c "$CONF"
+	assert_output ""
+	[ -z "$stderr" ]
+}
+
+@test "-n on a bad configuration exits 78" {
+	bad_conf '[cluster]' 'secret_file = k' 'colour = red'
+	run -78 --separate-stderr paxos-proposer -n -c "$D/bad.conf"
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:3: unknown key [cluster] colour" ]
+}
+
+@test "-nv prints the canonical configuration" {
+	run -0 --separate-stderr paxos-proposer -nv -c "$CONF"
+	assert_output "$(cat <<-EOF
+	[cluster]
+	secret_file = $D/paxos.key
+	timeout = 200
+	learning_interval = 200
+	data_dir = $D/data
+	persist = yes
+
+	[node 1]
+	host = 127.0.0.1
+	acceptor_port = $((BASE + 1))
+	proposer_port = $((BASE + 2))
+	learner_port = $((BASE + 3))
+	roles = acceptor proposer learner
+
+	[node 2]
+	host = 127.0.0.1
+	acceptor_port = $((BASE + 11))
+	proposer_port = $((BASE + 12))
+	learner_port = $((BASE + 13))
+	roles = acceptor proposer learner
+
+	[node 3]
+	host = 127.0.0.1
+	acceptor_port = $((BASE + 21))
+	proposer_port = $((BASE + 22))
+	learner_port = $((BASE + 23))
+	roles = acceptor proposer learner
+	EOF
+	)"
+}
+
+@test "-nv output is itself a configuration that prints the same" {
+	paxos-proposer -nv -c "$CONF" > "$D/canon.conf"
+	run -0 paxos-proposer -nv -c "$D/canon.conf"
+	assert_output "$(cat "$D/canon.conf")"
+}
+
+@test "\$PAXOS_CONF is the default configuration file" {
+	PAXOS_CONF=$CONF run -0 paxos-proposer -nv
+	assert_line "secret_file = $D/paxos.key"
+}
+
+@test "it says ready with its address and exits 0 on SIGTERM" {
+	start_daemon paxos-proposer 1
+	run -0 cat "$(daemon_log paxos-proposer 1)"
+	assert_line -n 0 "paxos-proposer: proposer 1 ready on 127.0.0.1:$((BASE + 2))"
+	pid=$(daemon_pid paxos-proposer 1)
+	kill -TERM "$pid"
+	wait_status "$pid"
+	assert_equal "$STATUS" 0
+}
+
+@test "it exits 0 on SIGINT" {
+	start_daemon paxos-proposer 2
+	pid=$(daemon_pid paxos-proposer 2)
+	kill -INT "$pid"
+	wait_status "$pid"
+	assert_equal "$STATUS" 0
+}
+
+@test "a port in use exits 71" {
+	start_daemon paxos-proposer 1
+	run -71 --separate-stderr paxos-proposer -c "$CONF" -i 1
+	[ "$stderr" = "paxos-proposer: fatal: bind 127.0.0.1:$((BASE + 2)): Address already in use" ]
+}
+
+@test "with a majority of acceptors it takes the lead" {
+	start_daemon paxos-acceptor 1
+	start_daemon paxos-acceptor 2
+	start_daemon paxos-proposer 1
+	log=$(daemon_log paxos-proposer 1)
+	wait_for 5 grep -q leading "$log"
+	run -0 grep leading "$log"
+	assert_output --regexp '^paxos-proposer: proposer 1 leading ballot=[0-9]+\.1 from slot=[0-9]+$'
+}
+
+@test "without a majority of acceptors it does not take the lead" {
+	start_daemon paxos-acceptor 1
+	start_daemon paxos-proposer 1
+	sleep 1
+	run -1 grep leading "$(daemon_log paxos-proposer 1)"
+}
+
+@test "a second proposer stands by while the first leads" {
+	start_acceptors
+	start_daemon paxos-proposer 1
+	wait_for 5 grep -q leading "$(daemon_log paxos-proposer 1)"
+	start_daemon paxos-proposer 2
+	sleep 1
+	run -1 grep leading "$(daemon_log paxos-proposer 2)"
+	run -0 submit -t 5000 hello
+}
