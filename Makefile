@@ -99,6 +99,7 @@ install: all
 	install -m 755 $(BIN_PROGS) $(DESTDIR)$(BINDIR)
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
 
 uninstall:

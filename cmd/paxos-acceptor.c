@@ -246,8 +246,9 @@ main(int argc, char *argv[])
 	if (sodium_init() < 0)
 		diex(EX_SOFTWARE, "sodium_init failed");
 	if (check_only) {
-		if (conf_load(&s.nd.conf, conffile, err, sizeof(err)) == -1)
-			diex(EX_CONFIG, "%s", err);
+		if ((r = node_check(&s.nd, conffile, idarg, AUTH_ACCEPTOR, err,
+		    sizeof(err))) != 0)
+			diex(r, "%s", err);
 		if (verbose)
 			conf_print(&s.nd.conf, stdout);
 		return EX_OK;
@@ -262,7 +263,11 @@ main(int argc, char *argv[])
 		die(EX_CANTCREAT, "mkdir %s", s.nd.conf.data_dir);
 	snprintf(dir, sizeof(dir), "%s/acceptor-%" PRIu32, s.nd.conf.data_dir,
 	    s.nd.id);
-	if (store_open(&s.st, dir, s.nd.conf.persist, err, sizeof(err)) == -1)
+	if ((r = store_open(&s.st, dir, s.nd.conf.persist, err,
+	    sizeof(err))) == -2)
+		diex(EX_DATAERR, "%s; not starting (an acceptor that forgets "
+		    "a promise can get two values chosen)", err);
+	if (r == -1)
 		diex(EX_CANTCREAT, "%s", err);
 	acceptor_init(&s.acc, s.nd.id);
 	if ((r = store_load(&s.st, &s.acc)) == -2)

@@ -149,7 +149,7 @@ main(int argc, char *argv[])
 	struct entry e;
 	const char *conffile, *idarg = NULL;
 	char err[CONF_ERRLEN], prefix[32];
-	uint64_t first = 0, count = 0, last_save = 0, now;
+	uint64_t first = 0, start, count = 0, last_save = 0, now;
 	unsigned i, n_acc = 0, wait;
 	uint8_t *valbuf;
 	int ch, verbose = 0, r, k;
@@ -202,30 +202,30 @@ main(int argc, char *argv[])
 	log_init("paxos-learner", NULL, verbose);
 	if (sodium_init() < 0)
 		diex(EX_SOFTWARE, "sodium_init failed");
-	if ((r = node_open(&nd, conffile, idarg, AUTH_LEARNER, false, err,
+	if ((r = node_open(&nd, conffile, idarg, AUTH_LEARNER, true, err,
 	    sizeof(err))) != 0)
 		diex(r, "%s", err);
-	if (nd.id != 0)
-		snprintf(prefix, sizeof(prefix), "learner %" PRIu32, nd.id);
-	else
-		snprintf(prefix, sizeof(prefix), "learner");
+	snprintf(prefix, sizeof(prefix), "learner %" PRIu32, nd.id);
 	log_init("paxos-learner", prefix, verbose);
 
 	if (mkdir(nd.conf.data_dir, 0700) == -1 && errno != EEXIST)
 		die(EX_CANTCREAT, "mkdir %s", nd.conf.data_dir);
-	if (nd.id != 0)
-		snprintf(o.path, sizeof(o.path), "%s/learner-%" PRIu32 ".pos",
-		    nd.conf.data_dir, nd.id);
-	else
-		snprintf(o.path, sizeof(o.path), "%s/learner.pos",
-		    nd.conf.data_dir);
+	snprintf(o.path, sizeof(o.path), "%s/learner-%" PRIu32 ".pos",
+	    nd.conf.data_dir, nd.id);
 	if ((r = store_load_learner(o.path, &o.saved, &l, false)) == -2)
 		diex(EX_DATAERR, "%s: not a learner state file", o.path);
 	if (r == -1)
 		die(EX_IOERR, "read %s", o.path);
+	/*
+	 * The duplicate filter needs the log before the first line written:
+	 * start after the saved position with the saved filter when that is
+	 * not past --from, else from the first position, writing nothing
+	 * until --from is reached.
+	 */
 	if (!has_from)
 		first = o.saved + 1;
-	o.flushed = o.pending = first - 1;
+	start = first > o.saved ? o.saved + 1 : 1;
+	o.flushed = o.pending = start - 1;
 	if ((o.buf = malloc(OUTBUF)) == NULL ||
 	    (valbuf = malloc((size_t)LEARNER_WINDOW * VALUE_MAX)) == NULL)
 		die(EX_OSERR, "malloc");
@@ -233,13 +233,8 @@ main(int argc, char *argv[])
 		if (nd.conf.nodes[i].roles & ROLE_ACCEPTOR)
 			acc_ids[n_acc++] = nd.conf.nodes[i].id;
 	learner_init(&l, acc_ids, n_acc, nd.conf.learning_interval_ms, valbuf,
-	    first, node_now_ms());
-	/*
-	 * The saved sessions describe the saved position only; --from
-	 * elsewhere starts the duplicate filter empty.
-	 */
-	if (first == o.saved + 1 && store_load_learner(o.path, &o.saved, &l,
-	    true) != 0)
+	    start, node_now_ms());
+	if (start > 1 && store_load_learner(o.path, &o.saved, &l, true) != 0)
 		die(EX_IOERR, "read %s", o.path);
 	if (has_from)
 		o.saved = UINT64_MAX;	/* save the first position reached */
@@ -278,7 +273,7 @@ main(int argc, char *argv[])
 		}
 		node_flush(&nd, &ob);
 		while (learner_peek(&l, &e, &verdict)) {
-			if (verdict == LEARNER_WRITE) {
+			if (verdict == LEARNER_WRITE && l.next >= first) {
 				if (has_count && o.values + o.values_pending ==
 				    count)
 					break;

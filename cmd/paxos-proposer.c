@@ -169,8 +169,9 @@ main(int argc, char *argv[])
 	if (sodium_init() < 0)
 		diex(EX_SOFTWARE, "sodium_init failed");
 	if (check_only) {
-		if (conf_load(&nd.conf, conffile, err, sizeof(err)) == -1)
-			diex(EX_CONFIG, "%s", err);
+		if ((r = node_check(&nd, conffile, idarg, AUTH_PROPOSER, err,
+		    sizeof(err))) != 0)
+			diex(r, "%s", err);
 		if (verbose)
 			conf_print(&nd.conf, stdout);
 		return EX_OK;

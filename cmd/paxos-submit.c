@@ -73,6 +73,11 @@ add_value(struct submit *s, const char *val, size_t len, uint64_t line)
 		log_warnx("line %" PRIu64 ": value contains a NUL byte", line);
 		return -1;
 	}
+	/* Only an argument can hold one: a line ends at its newline. */
+	if (memchr(val, '\n', len) != NULL) {
+		log_warnx("line %" PRIu64 ": value contains a newline", line);
+		return -1;
+	}
 	client_submit(&s->c, (const uint8_t *)val, (uint32_t)len, line,
 	    node_now_ms(), &s->ob);
 	node_flush(&s->nd, &s->ob);

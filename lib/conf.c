@@ -47,7 +47,61 @@ struct parse {
 	unsigned	 nseen[CONF_MAX_NODES];
 	char		 cur_section[64];
 	int		 section_line;
+	int		 myid_line;
+	unsigned	 seen_cluster_header;
+	unsigned	 n_headers;
+	uint32_t	 header_ids[CONF_MAX_NODES];
 };
+
+static int	fail(struct parse *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	parse_uint(const char *, unsigned long long,
+		    unsigned long long *);
+
+/*
+ * Check a section header where it stands: inih tells the handler about
+ * a section only with its first key, so an empty unknown section would
+ * pass and errors would name the wrong line.
+ */
+static void
+section_header(struct parse *p, const char *line)
+{
+	char name[64];
+	const char *close = strchr(line, ']');
+	unsigned long long id;
+	size_t len;
+
+	p->section_line = p->line;
+	if (close == NULL)
+		return;		/* inih reports the syntax error */
+	len = (size_t)(close - line - 1);
+	if (len >= sizeof(name)) {
+		fail(p, "section name too long");
+		return;
+	}
+	memcpy(name, line + 1, len);
+	name[len] = '\0';
+	if (strcmp(name, "cluster") == 0) {
+		if (p->seen_cluster_header++)
+			fail(p, "duplicate section [cluster]");
+		return;
+	}
+	if (strncmp(name, "node ", 5) != 0 ||
+	    parse_uint(name + 5, UINT32_MAX, &id) == -1 || id == 0) {
+		fail(p, "unknown section [%s]", name);
+		return;
+	}
+	if (p->n_headers == CONF_MAX_NODES) {
+		fail(p, "more than %d nodes", CONF_MAX_NODES);
+		return;
+	}
+	for (unsigned i = 0; i < p->n_headers; i++)
+		if (p->header_ids[i] == id) {
+			fail(p, "duplicate section [node %llu]", id);
+			return;
+		}
+	p->header_ids[p->n_headers++] = (uint32_t)id;
+}
 
 /*
  * inih reads through this, a line per call, so the handler knows the
@@ -66,7 +120,7 @@ reader(char *buf, int size, void *stream)
 		end++;
 	len = end - p->off;
 	p->line++;
-	if (len + 2 > (size_t)size) {
+	if (len + 2 >= (size_t)size) {
 		/* inih would cut the line silently; refuse it instead. */
 		if (p->long_line == 0)
 			p->long_line = p->line;
@@ -76,9 +130,8 @@ reader(char *buf, int size, void *stream)
 	buf[len] = '\n';
 	buf[len + 1] = '\0';
 	p->off = p->text[end] == '\n' ? end + 1 : end;
-	if (len > 0 && buf[0] == '[') {
-		p->section_line = p->line;
-	}
+	if (len > 0 && buf[0] == '[')
+		section_header(p, buf);
 	return buf;
 }
 
@@ -246,6 +299,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 	if (p->err_line != 0)
 		return 0;
+	if (section[0] == '\0')
+		return fail(p, "%s: key before any section", name);
 	if (strcmp(section, "cluster") == 0) {
 		snprintf(p->cur_section, sizeof(p->cur_section), "cluster");
 		if (strcmp(name, "secret_file") == 0) {
@@ -272,6 +327,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		}
 		if (strcmp(name, "myid") == 0) {
 			ONCE(p->seen, SEEN_MYID, name);
+			p->myid_line = p->line;
 			if (parse_uint(value, UINT32_MAX, &v) == -1 || v == 0)
 				return fail(p, "myid: '%s' is not a node id",
 				    value);
@@ -378,9 +434,11 @@ check(struct parse *p)
 		return fail(p, "no node has the acceptor role");
 	if (conf_count(c, ROLE_PROPOSER) == 0)
 		return fail(p, "no node has the proposer role");
-	if (c->myid != 0 && conf_node(c, c->myid) == NULL)
+	if (c->myid != 0 && conf_node(c, c->myid) == NULL) {
+		p->line = p->myid_line;
 		return fail(p, "myid %" PRIu32 " is not a [node N] section",
 		    c->myid);
+	}
 	return 1;
 }
 
@@ -477,8 +535,9 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "getcwd: %s", strerror(errno));
 			goto cleanup;
 		}
-		if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, dir) >=
-		    sizeof(abs)) {
+		if ((size_t)snprintf(abs, sizeof(abs), "%s%s%s", cwd,
+		    strcmp(dir, ".") == 0 ? "" : "/",
+		    strcmp(dir, ".") == 0 ? "" : dir) >= sizeof(abs)) {
 			snprintf(err, errlen, "%s: path too long", path);
 			goto cleanup;
 		}

@@ -85,7 +85,8 @@ report(struct learner *l, int i, const struct slot_entry *se)
 		ls->vballot = se->ballot;
 	}
 	for (j = 0; j < l->n_acc; j++)
-		if (ballot_cmp(ls->seen[j], se->ballot) == 0)
+		if (!ballot_is_zero(ls->seen[j]) &&
+		    ballot_cmp(ls->seen[j], se->ballot) == 0)
 			n++;
 	if (n >= l->quorum)
 		ls->chosen = true;

@@ -18,6 +18,9 @@
 #include "log.h"
 #include "node.h"
 
+static int	node_load(struct node *, const char *, const char *, uint8_t,
+		    bool, bool, char *, size_t);
+
 unsigned
 node_conf_role(uint8_t auth_role)
 {
@@ -55,6 +58,21 @@ int
 node_open(struct node *nd, const char *conffile, const char *idarg,
     uint8_t role, bool need_id, char *err, size_t errlen)
 {
+	return node_load(nd, conffile, idarg, role, need_id, false, err,
+	    errlen);
+}
+
+int
+node_check(struct node *nd, const char *conffile, const char *idarg,
+    uint8_t role, char *err, size_t errlen)
+{
+	return node_load(nd, conffile, idarg, role, false, true, err, errlen);
+}
+
+static int
+node_load(struct node *nd, const char *conffile, const char *idarg,
+    uint8_t role, bool need_id, bool check_only, char *err, size_t errlen)
+{
 	const struct conf_node *cn;
 	uint8_t secret[32];
 	unsigned i, r, crole = node_conf_role(role);
@@ -77,6 +95,10 @@ node_open(struct node *nd, const char *conffile, const char *idarg,
 	}
 	if (conf_read_secret(&nd->conf, secret, err, errlen) == -1)
 		return EX_CONFIG;
+	if (check_only) {
+		sodium_memzero(secret, sizeof(secret));
+		return 0;
+	}
 	auth_init(&nd->auth, secret, role, nd->id, node_epoch());
 	sodium_memzero(secret, sizeof(secret));
 	if (role == AUTH_CLIENT || nd->id == 0) {

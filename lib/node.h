@@ -61,6 +61,13 @@ unsigned node_conf_role(uint8_t auth_role);
  */
 int	node_open(struct node *, const char *conffile, const char *idarg,
 	    uint8_t role, bool need_id, char *err, size_t errlen);
+/*
+ * Everything node_open checks, short of the socket: the configuration,
+ * the secret, and the node id when idarg or myid gives one.  Like
+ * ntpd -n.
+ */
+int	node_check(struct node *, const char *conffile, const char *idarg,
+	    uint8_t role, char *err, size_t errlen);
 void	node_close(struct node *);
 
 /* Send one message where o says.  Returns the number of datagrams sent. */

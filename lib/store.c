@@ -105,7 +105,8 @@ fail:
 		mdb_txn_abort(txn);
 	if (env != NULL)
 		mdb_env_close(env);
-	return -1;
+	return rc == MDB_INVALID || rc == MDB_CORRUPTED ||
+	    rc == MDB_VERSION_MISMATCH || rc == MDB_PAGE_NOTFOUND ? -2 : -1;
 }
 
 void

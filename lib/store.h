@@ -27,7 +27,8 @@ struct store {
 /*
  * Open (creating) the store in dir.  With persist false the old contents
  * are dropped and nothing is synced: the acceptor forgets on restart.
- * Returns 0, or -1 with err set.
+ * Returns 0, or with err set -1 (cannot open or create) or -2 (what is
+ * there is not a sound store).
  */
 int	store_open(struct store *, const char *dir, bool persist, char *err,
 	    size_t errlen);

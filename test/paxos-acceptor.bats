@@ -55,7 +55,7 @@ teardown() {
 @test "an unknown section exits 78" {
 	bad_conf '[cluster]' 'secret_file = paxos.key' '' '[nodes]' 'host = x'
 	run -78 --separate-stderr paxos-acceptor -c "$D/bad.conf" -i 1
-	[ "$stderr" = "paxos-acceptor: fatal: $D/bad.conf:5: unknown section [nodes]" ]
+	[ "$stderr" = "paxos-acceptor: fatal: $D/bad.conf:4: unknown section [nodes]" ]
 }
 
 @test "a duplicate key exits 78" {
@@ -69,8 +69,7 @@ teardown() {
 	    '[node 2]' 'host = 127.0.0.1' "port = $((BASE + 10))" \
 	    '[node 1]' 'host = 127.0.0.1' "port = $((BASE + 20))"
 	run -78 --separate-stderr paxos-acceptor -c "$D/bad.conf" -i 1
-	# The section header is line 10; its first key, line 11, will do.
-	[[ "$stderr" =~ ^"paxos-acceptor: fatal: $D/bad.conf:"1[01]": [node 1]: duplicate node id 1"$ ]]
+	[ "$stderr" = "paxos-acceptor: fatal: $D/bad.conf:10: duplicate section [node 1]" ]
 }
 
 @test "a bad timeout exits 78" {
@@ -264,7 +263,6 @@ teardown() {
 }
 
 @test "-nv with a relative -c prints paths without ./ in them" {
-	skip "BUG (cosmetic): a relative -c FILE with no slash gives paths like DIR/./paxos.key in -nv output and messages"
 	cd "$D"
 	run -0 paxos-acceptor -nv -c paxos.conf
 	assert_line "secret_file = $D/paxos.key"

@@ -55,7 +55,7 @@ teardown() {
 @test "an unknown section exits 78" {
 	bad_conf '[cluster]' 'secret_file = paxos.key' '' '[nodes]' 'host = x'
 	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
-	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:5: unknown section [nodes]" ]
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:4: unknown section [nodes]" ]
 }
 
 @test "a duplicate key exits 78" {
@@ -69,8 +69,7 @@ teardown() {
 	    '[node 2]' 'host = 127.0.0.1' "port = $((BASE + 10))" \
 	    '[node 1]' 'host = 127.0.0.1' "port = $((BASE + 20))"
 	run -78 --separate-stderr paxos-proposer -c "$D/bad.conf" -i 1
-	# The section header is line 10; its first key, line 11, will do.
-	[[ "$stderr" =~ ^"paxos-proposer: fatal: $D/bad.conf:"1[01]": [node 1]: duplicate node id 1"$ ]]
+	[ "$stderr" = "paxos-proposer: fatal: $D/bad.conf:10: duplicate section [node 1]" ]
 }
 
 @test "a bad timeout exits 78" {

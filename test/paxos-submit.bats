@@ -116,7 +116,6 @@ teardown() {
 }
 
 @test "a value with a newline on the command line exits 65" {
-	skip "BUG: an argument holding a newline is submitted as one value; the learner then writes it as two lines (SPEC 5: values have no newline)"
 	run -65 --separate-stderr timeout 5 paxos-submit -c "$CONF" -t 500 $'two\nlines'
 	[[ "$stderr" == "paxos-submit: warning: line 1: "* ]]
 }

@@ -441,13 +441,11 @@ test_client_windows(void)
 	CHECK(bad == 0);
 	CHECK(open_s(&prop, &s) == AUTH_REPLAY);
 	/*
-	 * BUG: the first session's window was evicted (LRU) to make room,
-	 * and its datagram is then taken again: SPEC 1 says a replay is
-	 * dropped.  Remembering the newest epoch evicted and refusing
-	 * client windows at or below it would keep that promise.
+	 * The first session's window was evicted (LRU) to make room: its
+	 * datagram must still be refused as a replay (SPEC 1), because
+	 * client windows created after an eviction take only newer epochs.
 	 */
-	CHECK_TODO(open_s(&prop, &first) == AUTH_REPLAY,
-	    "a client window evicted by AUTH_CLIENTS others forgets replays");
+	CHECK(open_s(&prop, &first) == AUTH_REPLAY);
 	auth_free(&cli);
 }
 

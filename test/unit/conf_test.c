@@ -309,24 +309,21 @@ test_errors(void)
 	    FNAME ":3: unknown key [cluster] colour");
 	CHECK_STR(conf_err(CLUSTER NODE1 "colour = red\n"),
 	    FNAME ":6: unknown key [node 1] colour");
+	/* A section is checked at its own line, keys or not. */
 	CHECK_STR(conf_err(CLUSTER NODE1 "[peer 1]\nhost = x\n"),
-	    FNAME ":7: unknown section [peer 1]");
-	/* BUG: the error names the first key, not the section's own line. */
-	CHECK_STR_TODO(conf_err(CLUSTER "[peer 1]\nhost = x\n" NODE1),
-	    FNAME ":3: unknown section [peer 1]",
-	    "unknown section reported at its first key's line");
-	/*
-	 * BUG: SPEC 2 and paxos.conf(5) make any section other than
-	 * [cluster] and [node N] an error; one with no keys never reaches
-	 * the inih handler, so it is accepted.
-	 */
-	CHECK_STR_TODO(conf_err(CLUSTER "[peer 1]\n" NODE1),
-	    FNAME ":3: unknown section [peer 1]",
-	    "an unknown section without keys is accepted");
+	    FNAME ":6: unknown section [peer 1]");
+	CHECK_STR(conf_err(CLUSTER "[peer 1]\nhost = x\n" NODE1),
+	    FNAME ":3: unknown section [peer 1]");
+	CHECK_STR(conf_err(CLUSTER "[peer 1]\n" NODE1),
+	    FNAME ":3: unknown section [peer 1]");
 	CHECK_STR(conf_err(CLUSTER "[node 0]\nhost = x\nport = 1\n"),
-	    FNAME ":4: unknown section [node 0]");
+	    FNAME ":3: unknown section [node 0]");
 	CHECK_STR(conf_err(CLUSTER "[node -1]\nhost = x\n"),
-	    FNAME ":4: unknown section [node -1]");
+	    FNAME ":3: unknown section [node -1]");
+	CHECK_STR(conf_err(CLUSTER NODE1 "[cluster]\n"),
+	    FNAME ":6: duplicate section [cluster]");
+	CHECK_STR(conf_err("secret_file = k\n" NODE1),
+	    FNAME ":1: secret_file: key before any section");
 
 	CHECK_STR(conf_err("[cluster]\nsecret_file = a\nsecret_file = b\n"
 	    NODE1), FNAME ":3: secret_file: duplicate key");
@@ -381,14 +378,9 @@ test_errors(void)
 	CHECK_STR(conf_err(long_line(197)), "loaded");
 	CHECK(strlen(c.secret_file) == strlen(CDIR) + 1 + 197 -
 	    strlen("secret_file = "));
-	/*
-	 * BUG: paxos.conf(5) says "Lines are limited to 197 bytes, not
-	 * counting the line end", and so does the message, but reader()
-	 * refuses only len + 2 > 200, so a 198-byte line passes.
-	 */
-	CHECK_STR_TODO(conf_err(long_line(198)),
-	    FNAME ":2: line too long (over 197 bytes)",
-	    "a 198-byte line is accepted");
+	/* paxos.conf(5): lines are limited to 197 bytes. */
+	CHECK_STR(conf_err(long_line(198)),
+	    FNAME ":2: line too long (over 197 bytes)");
 	CHECK_STR(conf_err(long_line(199)),
 	    FNAME ":2: line too long (over 197 bytes)");
 	CHECK_STR(conf_err(long_line(300)),
@@ -406,20 +398,14 @@ test_errors(void)
 	/* Same host, one port shared by two different roles: fine. */
 	CHECK_STR(conf_err(CLUSTER NODE1 "[node 2]\nhost = 127.0.0.1\n"
 	    "roles = learner\nlearner_port = 33334\n"), "loaded");
-	/* The line is that of the key, as for an unknown section. */
-	CHECK(strstr(conf_err(CLUSTER "[node 2]\nhost = h\nport = 1\n"
+	CHECK_STR(conf_err(CLUSTER "[node 2]\nhost = h\nport = 1\n"
 	    "[node 1]\nhost = h\nport = 5\n[node 2]\nport = 9\n"),
-	    ": [node 2]: duplicate node id 2") != NULL);
+	    FNAME ":9: duplicate section [node 2]");
 	CHECK(strstr(conf_err(CLUSTER NODE1 "roles = learner\n"),
 	    ": no node has the acceptor role") != NULL);
-	/*
-	 * BUG: check() reports this at p->line, left at the last [node N]
-	 * header (line 7 here); the error belongs to the myid line.
-	 */
-	CHECK_STR_TODO(conf_err(CLUSTER "myid = 9\n" NODE1
+	CHECK_STR(conf_err(CLUSTER "myid = 9\n" NODE1
 	    "[node 2]\nhost = h\nport = 1\n"),
-	    FNAME ":3: myid 9 is not a [node N] section",
-	    "myid error names the last node's line");
+	    FNAME ":3: myid 9 is not a [node N] section");
 	CHECK(strstr(conf_err(CLUSTER "myid = 9\n" NODE1),
 	    ": myid 9 is not a [node N] section") != NULL);
 	CHECK_STR(conf_err("junk\n" CLUSTER NODE1), FNAME ":1: syntax error");
