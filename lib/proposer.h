@@ -89,11 +89,12 @@ struct proposer {
 	 * it at, and never proposes again what the log already holds.
 	 */
 	struct learner	 lrn;
-	struct psession	 sessions[PROPOSER_SESSIONS];
 	uint64_t	 stamp;
 
 	uint64_t	 n_chosen;	/* counters for status */
 	uint64_t	 n_elections;
+	/* Last: init clears only the keys, a session is cleared when taken. */
+	struct psession	 sessions[PROPOSER_SESSIONS];
 };
 
 /*

@@ -812,13 +812,19 @@ dump(struct sim *s)
 		    s->cli[i].c.n, s->cli[i].c.acked, s->cli[i].c.target);
 }
 
+/*
+ * Run until done(s) holds (checked every 100 ms of simulated time) or the
+ * clock reaches end: 1 done, 0 out of time, -1 a violation.
+ */
 static int
-run(struct sim *s)
+run_until(struct sim *s, uint64_t end, bool (*done)(struct sim *))
 {
-	unsigned i, pick, ready;
+	unsigned pick, ready;
+	struct dgram d;
 	size_t k;
+	int r;
 
-	for (s->step = 0; s->now < END_MS; s->step++) {
+	for (; s->now < end; s->step++) {
 		/* Deliver a random datagram that is due, or let time pass. */
 		for (ready = 0, k = 0; k < s->n_net; k++)
 			if (s->net[k].at <= s->now)
@@ -826,22 +832,80 @@ run(struct sim *s)
 		if (ready == 0 || rnd(s, 8) == 0) {
 			if (tick(s) == -1)
 				return -1;
-			if (s->now > FAULT_MS && s->now % 100 == 0 &&
-			    finished(s))
-				return final_checks(s);
+			if (s->now > FAULT_MS && s->now % 100 == 0 && done(s))
+				return 1;
 			continue;
 		}
 		pick = rnd(s, ready);
 		for (k = 0; k < s->n_net; k++)
 			if (s->net[k].at <= s->now && pick-- == 0)
 				break;
-		struct dgram d = s->net[k];
+		d = s->net[k];
 		s->net[k] = s->net[--s->n_net];
-		i = (unsigned)deliver(s, &d);
+		r = deliver(s, &d);
 		free(d.buf);
-		if ((int)i == -1)
+		if (r == -1)
 			return -1;
 	}
+	return 0;
+}
+
+static bool
+caught_up(struct sim *s)
+{
+	return s->lrn[1].l.next >= s->lrn[0].l.next;
+}
+
+/*
+ * SPEC 4.5: every process of the cluster crashes at once and restarts
+ * from its disk; a learner starting afresh writes the same log.
+ */
+static int
+durability(struct sim *s)
+{
+	struct sim_lrn *sl = &s->lrn[1];
+	unsigned i, k;
+	int r;
+
+	for (i = 0; i < s->n_acc; i++)
+		acc_restart(&s->acc[i]);
+	for (i = 0; i < s->n_prop; i++)
+		prop_start(s, i);
+	lrn_start(s, 0);
+	sl->saved_pos = 0;
+	memset(sl->saved_sessions, 0,
+	    LEARNER_SESSIONS * sizeof(struct lsession));
+	for (k = 0; k < SLOTS; k++)
+		sl->out_val[k] = -1;
+	lrn_start(s, 1);
+	for (k = 0; k < s->n_net; k++)
+		free(s->net[k].buf);
+	s->n_net = 0;
+	if ((r = run_until(s, s->now + 20000, caught_up)) != 1)
+		return r == -1 ? -1 : fail(s, "durability: a fresh learner "
+		    "did not catch up after every process restarted");
+	for (k = 1; k < s->lrn[0].l.next; k++)
+		if (s->lrn[0].out_val[k] != sl->out_val[k])
+			return fail(s, "durability: after a restart of every "
+			    "process, a fresh learner wrote %d at %u where %d "
+			    "was", sl->out_val[k], k, s->lrn[0].out_val[k]);
+	return 0;
+}
+
+static int
+run(struct sim *s)
+{
+	unsigned i;
+	int r;
+
+	s->step = 0;
+	if ((r = run_until(s, END_MS, finished)) == 1) {
+		if (final_checks(s) == -1)
+			return -1;
+		return durability(s);
+	}
+	if (r == -1)
+		return -1;
 	dump(s);
 	for (i = 0; i < s->n_cli; i++)
 		if (s->cli[i].next < VALUES || !client_idle(&s->cli[i].c))
