@@ -27,7 +27,7 @@ LIB_SRC  := $(CORE_SRC) $(SHELL_SRC)
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 
 SBIN_PROGS := paxos-acceptor paxos-proposer
-BIN_PROGS  := paxos-learner paxos-submit kv-apply paxos-keygen
+BIN_PROGS  := paxos-learner paxos-submit kv-apply paxos-keygen paxos-status
 PROGS      := $(SBIN_PROGS) $(BIN_PROGS)
 
 UNIT := $(patsubst %.c,%,$(wildcard test/unit/*_test.c))

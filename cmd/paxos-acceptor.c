@@ -36,6 +36,7 @@ struct state {
 	bool		 dirty;		/* write transaction open */
 	struct msg	 in;
 	struct acceptor_fx fx;
+	uint64_t	 accepted;	/* entries accepted since start */
 };
 
 static void
@@ -141,6 +142,7 @@ handle(struct state *s, const struct auth_peer *from)
 				if (store_put_entry(&s->st, m->e[i].slot,
 				    m->ballot, &m->e[i].e) == -1)
 					die(EX_IOERR, "write %s", s->st.path);
+			s->accepted += m->n;
 			mark_chosen(s, m->ballot, m->commit);
 		}
 		queue_reply(s, &fx->out);
@@ -166,6 +168,14 @@ handle(struct state *s, const struct auth_peer *from)
 		    &fx->out) == -1)
 			die(EX_IOERR, "read %s", s->st.path);
 		queue_reply(s, &fx->out);
+		break;
+	case MSG_STATUS_REQ:
+		msg_init(&fx->out, MSG_STATUS_REP);
+		fx->out.ballot = s->acc.promised;
+		fx->out.max_slot = s->acc.max_slot;
+		fx->out.commit = s->acc.commit;
+		fx->out.stats[STAT_VALUES] = s->accepted;
+		node_status_reply(&s->nd, m, &fx->out);
 		break;
 	default:
 		log_debug("ignored %s from role %u id %" PRIu32,

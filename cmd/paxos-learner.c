@@ -141,7 +141,7 @@ main(int argc, char *argv[])
 	static struct learner l;
 	static struct out outs[OUTBOX];
 	static struct out_state o;
-	static struct msg m;
+	static struct msg m, st;
 	struct outbox ob = { 0, OUTBOX, 0, outs };
 	uint32_t acc_ids[CONF_MAX_NODES];
 	struct pollfd pfd[2];
@@ -267,9 +267,17 @@ main(int argc, char *argv[])
 				break;
 			if (r == -1)
 				die(EX_OSERR, "recv");
-			if (r == 1)
+			if (r == 1 && m.type == MSG_STATUS_REQ) {
+				msg_init(&st, MSG_STATUS_REP);
+				st.slot = o.flushed;
+				st.max_slot = l.max_slot;
+				st.commit = l.commit;
+				st.stats[STAT_VALUES] = o.values;
+				node_status_reply(&nd, &m, &st);
+			} else if (r == 1) {
 				learner_receive(&l, node_now_ms(), from.role,
 				    from.id, &m, &ob);
+			}
 		}
 		node_flush(&nd, &ob);
 		while (learner_peek(&l, &e, &verdict)) {

@@ -76,6 +76,22 @@ send_out(struct node *nd, struct proposer *p, struct outbox *ob,
 }
 
 static void
+status(struct node *nd, const struct proposer *p, const struct msg *req)
+{
+	static struct msg m;
+
+	msg_init(&m, MSG_STATUS_REP);
+	m.status = p->state;
+	m.ballot = p->ballot;
+	m.leader = p->leader;
+	m.slot = p->lrn.next - 1;
+	m.max_slot = p->next_slot - 1;
+	m.commit = p->commit;
+	m.stats[STAT_VALUES] = p->n_chosen;
+	node_status_reply(nd, req, &m);
+}
+
+static void
 serve(struct node *nd, struct proposer *p, struct outbox *ob,
     struct round_file *rf)
 {
@@ -96,6 +112,10 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 				die(EX_OSERR, "recv");
 			if (r != 1)
 				continue;
+			if (m.type == MSG_STATUS_REQ) {
+				status(nd, p, &m);
+				continue;
+			}
 			if (m.type == MSG_SUBMIT && from.role == AUTH_CLIENT)
 				node_remember_client(nd, m.client, &nd->from);
 			proposer_receive(p, node_now_ms(), randombytes_random(),

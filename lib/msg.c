@@ -18,6 +18,7 @@
 #define F_SLOTENT	0x1000	/* entries: slot, entry */
 #define F_SLOTS		0x2000	/* entries: slot only */
 #define F_VALUE		0x4000	/* exactly one entry, no slot */
+#define F_STATS		0x8000	/* MSG_STATS counters */
 
 static const uint16_t layout[MSG_TYPE_MAX] = {
 	[MSG_PREPARE] = F_BALLOT | F_SLOT | F_COUNT,
@@ -31,6 +32,9 @@ static const uint16_t layout[MSG_TYPE_MAX] = {
 	[MSG_LEARN_REP] = F_SLOT | F_NEXT | F_MAX | F_COMMIT | F_SEQ | F_FULL,
 	[MSG_SUBMIT] = F_CLIENT | F_SEQ | F_VALUE,
 	[MSG_REPLY] = F_CLIENT | F_SEQ | F_STATUS | F_SLOT | F_LEADER,
+	[MSG_STATUS_REQ] = F_SEQ,
+	[MSG_STATUS_REP] = F_SEQ | F_STATUS | F_BALLOT | F_LEADER | F_SLOT |
+	    F_MAX | F_COMMIT | F_STATS,
 };
 
 static const char *const names[MSG_TYPE_MAX] = {
@@ -39,7 +43,8 @@ static const char *const names[MSG_TYPE_MAX] = {
 	[MSG_ACCEPTED] = "accepted", [MSG_COMMIT] = "commit",
 	[MSG_CHOSEN] = "chosen", [MSG_LEARN_REQ] = "learn_req",
 	[MSG_LEARN_REP] = "learn_rep", [MSG_SUBMIT] = "submit",
-	[MSG_REPLY] = "reply",
+	[MSG_REPLY] = "reply", [MSG_STATUS_REQ] = "status_req",
+	[MSG_STATUS_REP] = "status_rep",
 };
 
 int
@@ -76,6 +81,7 @@ msg_init(struct msg *m, uint8_t type)
 	m->client = m->seq = 0;
 	m->count = m->leader = 0;
 	m->status = 0;
+	memset(m->stats, 0, sizeof(m->stats));
 	m->n = 0;
 }
 
@@ -182,6 +188,9 @@ msg_encode(const struct msg *m, uint8_t *buf, size_t cap)
 		put32(&w, m->leader);
 	if (f & F_STATUS)
 		put8(&w, m->status);
+	if (f & F_STATS)
+		for (i = 0; i < MSG_STATS; i++)
+			put64(&w, m->stats[i]);
 	if (f & F_VALUE) {
 		if (m->n != 1 || m->e[0].e.kind != ENTRY_VALUE)
 			return 0;
@@ -327,6 +336,9 @@ msg_decode(struct msg *m, const uint8_t *buf, size_t len)
 		m->leader = get32(&r);
 	if (f & F_STATUS)
 		m->status = get8(&r);
+	if (f & F_STATS)
+		for (i = 0; i < MSG_STATS; i++)
+			m->stats[i] = get64(&r);
 	if (f & F_VALUE) {
 		m->n = 1;
 		m->e[0].slot = 0;

@@ -14,6 +14,17 @@
 #define MSG_MAX		65000		/* bytes of an encoded message */
 #define MSG_MAX_ENTRIES	64		/* slots carried by one message */
 #define SLOT_NONE	UINT64_MAX	/* "no slot" / "up to the end" */
+#define MSG_STATS	6		/* counters in a STATUS_REP */
+
+/* The counters of a STATUS_REP, in order. */
+enum msg_stat {
+	STAT_MALFORMED,		/* datagrams too short, unknown, undecodable */
+	STAT_FORGED,		/* failed to open: tampered or wrong key */
+	STAT_REPLAY,		/* seen before, or from an old epoch */
+	STAT_UNKNOWN,		/* from a member not in the configuration */
+	STAT_VALUES,		/* accepted, chosen or written values */
+	STAT_UPTIME,		/* seconds since start */
+};
 
 struct ballot {
 	uint64_t	 round;		/* 0: no ballot */
@@ -59,6 +70,8 @@ enum msg_type {
 	MSG_LEARN_REP,		/* acceptor -> learner */
 	MSG_SUBMIT,		/* client -> proposer */
 	MSG_REPLY,		/* proposer -> client */
+	MSG_STATUS_REQ,		/* paxos-status -> any daemon */
+	MSG_STATUS_REP,		/* any daemon -> paxos-status */
 	MSG_TYPE_MAX
 };
 
@@ -84,6 +97,7 @@ struct msg {
 	uint32_t	 count;		/* slots the asker can take */
 	uint32_t	 leader;	/* REPLY: leader hint */
 	uint8_t		 status;
+	uint64_t	 stats[MSG_STATS];	/* STATUS_REP: counters */
 	unsigned	 n;		/* entries in e[] */
 	struct slot_entry e[MSG_MAX_ENTRIES];
 };

@@ -81,6 +81,7 @@ node_load(struct node *nd, const char *conffile, const char *idarg,
 	memset(nd, 0, sizeof(*nd));
 	nd->fd = -1;
 	nd->role = role;
+	nd->started_ms = node_now_ms();
 	if (conf_load(&nd->conf, conffile, err, errlen) == -1)
 		return EX_CONFIG;
 	if (crole != 0 && (idarg != NULL || nd->conf.myid != 0 || need_id)) {
@@ -154,7 +155,7 @@ node_load(struct node *nd, const char *conffile, const char *idarg,
 static bool
 to_client(const struct msg *m)
 {
-	return m->type == MSG_REPLY;
+	return m->type == MSG_REPLY || m->type == MSG_STATUS_REP;
 }
 
 void
@@ -359,4 +360,18 @@ node_ready(struct node *nd, const char *what)
 		a = nd->self;
 	log_info("ready on %s", net_ntop(&a, buf, sizeof(buf)));
 	notify_systemd("READY=1");
+}
+
+void
+node_status_reply(struct node *nd, const struct msg *req, struct msg *m)
+{
+	m->type = MSG_STATUS_REP;
+	m->seq = req->seq;
+	m->stats[STAT_MALFORMED] = nd->auth.dropped[AUTH_MALFORMED] +
+	    nd->malformed;
+	m->stats[STAT_FORGED] = nd->auth.dropped[AUTH_FORGED];
+	m->stats[STAT_REPLAY] = nd->auth.dropped[AUTH_REPLAY];
+	m->stats[STAT_UNKNOWN] = nd->auth.dropped[AUTH_UNKNOWN];
+	m->stats[STAT_UPTIME] = (node_now_ms() - nd->started_ms) / 1000;
+	node_send_to(nd, &nd->from, m);
 }

@@ -41,6 +41,7 @@ struct node {
 	uint64_t	 malformed;	/* opened but did not decode */
 	uint64_t	 send_errors;
 	uint64_t	 stamp;
+	uint64_t	 started_ms;
 	struct node_client clients[NODE_CLIENTS];
 	uint8_t		 ct[MSG_MAX + AUTH_OVERHEAD];
 	uint8_t		 pt[MSG_MAX + AUTH_OVERHEAD];
@@ -98,6 +99,12 @@ void	node_remember_client(struct node *, uint64_t session,
 /* Print "ROLE ID ready on ADDR" and tell systemd, when it is listening. */
 void	node_ready(struct node *, const char *what);
 uint64_t node_now_ms(void);
+/*
+ * Answer a paxos-status request: the caller fills in its role's fields
+ * of m (status, ballot, leader, slot, max_slot, commit, stats[VALUES]);
+ * the drop counters and uptime are the node's.
+ */
+void	node_status_reply(struct node *, const struct msg *req, struct msg *m);
 /* Microseconds of the wall clock: an epoch that grows across restarts. */
 uint64_t node_epoch(void);
 
