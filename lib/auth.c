@@ -6,9 +6,10 @@
 #include "auth.h"
 
 /*
- * Members and clients get different keys, so that a process holding the
- * client key could be given a key of its own later without touching the
- * member protocol.
+ * Members and clients get different keys derived from the cluster
+ * secret, so that a submitter can be given the client key alone: with it
+ * it can submit and ask for status, but neither read nor forge what
+ * members say to each other.
  */
 #define KDF_CONTEXT	"paxos-v1"
 #define KDF_MEMBER	1
@@ -67,6 +68,25 @@ auth_init(struct auth *a, const uint8_t secret[32], uint8_t role, uint32_t id,
 	a->id = id;
 	a->epoch = epoch;
 	a->is_client = role == AUTH_CLIENT;
+}
+
+void
+auth_init_client(struct auth *a, const uint8_t client_key[32], uint32_t id,
+    uint64_t epoch)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a->client_key, client_key, sizeof(a->client_key));
+	a->role = AUTH_CLIENT;
+	a->id = id;
+	a->epoch = epoch;
+	a->is_client = true;
+}
+
+void
+auth_client_key(const uint8_t secret[32], uint8_t client_key[32])
+{
+	crypto_kdf_derive_from_key(client_key, 32, KDF_CLIENT, KDF_CONTEXT,
+	    secret);
 }
 
 void

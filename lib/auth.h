@@ -71,6 +71,14 @@ struct auth_peer {
  */
 void	auth_init(struct auth *, const uint8_t secret[32], uint8_t role,
 	    uint32_t id, uint64_t epoch);
+/*
+ * The same for a holder of the client key alone: it can talk to members
+ * as a client, and can neither open nor forge member traffic.
+ */
+void	auth_init_client(struct auth *, const uint8_t client_key[32],
+	    uint32_t id, uint64_t epoch);
+/* The client key of a cluster secret, for paxos-keygen --client. */
+void	auth_client_key(const uint8_t secret[32], uint8_t client_key[32]);
 void	auth_free(struct auth *);
 /* Accept datagrams from this member. */
 int	auth_add_member(struct auth *, uint8_t role, uint32_t id);

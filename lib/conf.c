@@ -670,10 +670,10 @@ conf_print(const struct conf *c, FILE *f)
 }
 
 int
-conf_read_secret(const struct conf *c, uint8_t key[32], char *err,
-    size_t errlen)
+conf_read_secret(const struct conf *c, uint8_t key[32], bool *client_only,
+    char *err, size_t errlen)
 {
-	char buf[256];
+	char buf[256], *b64 = buf;
 	struct stat st;
 	size_t keylen, len;
 	ssize_t n;
@@ -703,7 +703,13 @@ conf_read_secret(const struct conf *c, uint8_t key[32], char *err,
 	buf[len] = '\0';
 	while (len > 0 && isspace((unsigned char)buf[len - 1]))
 		buf[--len] = '\0';
-	if (sodium_base642bin(key, 32, buf, len, NULL, &keylen, NULL,
+	*client_only = strncmp(buf, CONF_CLIENT_PREFIX,
+	    strlen(CONF_CLIENT_PREFIX)) == 0;
+	if (*client_only) {
+		b64 += strlen(CONF_CLIENT_PREFIX);
+		len -= strlen(CONF_CLIENT_PREFIX);
+	}
+	if (sodium_base642bin(key, 32, b64, len, NULL, &keylen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || keylen != 32) {
 		snprintf(err, errlen, "%s: not a base64 32-byte secret "
 		    "(make one with paxos-keygen)", c->secret_file);

@@ -67,10 +67,13 @@ int	conf_pick_id(const struct conf *, const char *arg, unsigned role,
 void	conf_print(const struct conf *, FILE *);
 
 /*
- * Read the base64 cluster secret; refuse a file that group or others may
- * read.  Returns 0, or -1 with err set.
+ * Read the secret: the base64 cluster secret, or a client key (what
+ * paxos-keygen --client prints: CONF_CLIENT_PREFIX and base64), which
+ * sets *client_only.  Refuse a file that group or others may read.
+ * Returns 0, or -1 with err set.
  */
-int	conf_read_secret(const struct conf *, uint8_t key[32], char *err,
-	    size_t errlen);
+#define CONF_CLIENT_PREFIX	"client:"
+int	conf_read_secret(const struct conf *, uint8_t key[32],
+	    bool *client_only, char *err, size_t errlen);
 
 #endif

@@ -77,6 +77,7 @@ node_load(struct node *nd, const char *conffile, const char *idarg,
 	uint8_t secret[32];
 	unsigned i, r, crole = node_conf_role(role);
 	char buf[128];
+	bool client_only;
 
 	memset(nd, 0, sizeof(*nd));
 	nd->fd = -1;
@@ -94,13 +95,23 @@ node_load(struct node *nd, const char *conffile, const char *idarg,
 		    errlen) == -1)
 			return EX_CONFIG;
 	}
-	if (conf_read_secret(&nd->conf, secret, err, errlen) == -1)
+	if (conf_read_secret(&nd->conf, secret, &client_only, err,
+	    errlen) == -1)
 		return EX_CONFIG;
+	if (client_only && role != AUTH_CLIENT) {
+		sodium_memzero(secret, sizeof(secret));
+		snprintf(err, errlen, "%s: a client key; members need the "
+		    "cluster secret", nd->conf.secret_file);
+		return EX_CONFIG;
+	}
 	if (check_only) {
 		sodium_memzero(secret, sizeof(secret));
 		return 0;
 	}
-	auth_init(&nd->auth, secret, role, nd->id, node_epoch());
+	if (client_only)
+		auth_init_client(&nd->auth, secret, nd->id, node_epoch());
+	else
+		auth_init(&nd->auth, secret, role, nd->id, node_epoch());
 	sodium_memzero(secret, sizeof(secret));
 	if (role == AUTH_CLIENT || nd->id == 0) {
 		/* Any 32-bit id: the epoch keeps nonces apart. */
@@ -314,6 +325,12 @@ node_recv(struct node *nd, struct msg *m, struct auth_peer *from)
 	    AUTH_OK)
 		return 2;
 	if (msg_decode(m, nd->pt, ptlen) == -1) {
+		nd->malformed++;
+		return 2;
+	}
+	/* The client key opens a client's door only. */
+	if (from->role == AUTH_CLIENT && m->type != MSG_SUBMIT &&
+	    m->type != MSG_STATUS_REQ) {
 		nd->malformed++;
 		return 2;
 	}
