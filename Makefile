@@ -4,6 +4,9 @@ BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+EXAMPLEDIR ?= $(PREFIX)/share/doc/paxos/examples
 PKG_CONFIG ?= pkg-config
 BATS       ?= bats
 VERSION    := 0.1.0
@@ -67,6 +70,12 @@ test/unit/%_test: san/test/unit/%_test.o san/libpaxos.a
 test/sim/%: san/test/sim/%.o san/libpaxos.a
 	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
 
+test/bench/bench_client: test/bench/bench_client.o lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+bench: all test/bench/bench_client
+	@sh test/bench/bench.sh
+
 # The protocol core must stay free of I/O, so the simulator can run it.
 check-core:
 	@! grep -En '<(sys/socket|time|unistd|stdlib|stdio|fcntl)\.h>|malloc' \
@@ -107,27 +116,136 @@ demo: all
 	@sh etc/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	install -m 755 $(SBIN_PROGS) $(DESTDIR)$(SBINDIR)
-	install -m 755 $(BIN_PROGS) $(DESTDIR)$(BINDIR)
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
-	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5
-	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
-	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(SBINDIR)" \
+	    "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man5" \
+	    "$(DESTDIR)$(MANDIR)/man7" "$(DESTDIR)$(MANDIR)/man8" \
+	    "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(SYSUSERSDIR)" \
+	    "$(DESTDIR)$(EXAMPLEDIR)" "$(DESTDIR)$(SYSCONFDIR)/paxos"
+	install -m 755 $(SBIN_PROGS) "$(DESTDIR)$(SBINDIR)"
+	install -m 755 $(BIN_PROGS) "$(DESTDIR)$(BINDIR)"
+	install -m 644 man/*.1 "$(DESTDIR)$(MANDIR)/man1"
+	install -m 644 man/*.5 "$(DESTDIR)$(MANDIR)/man5"
+	install -m 644 man/*.7 "$(DESTDIR)$(MANDIR)/man7"
+	install -m 644 man/*.8 "$(DESTDIR)$(MANDIR)/man8"
+	for u in etc/systemd/*.service; do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	        -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' "$$u" \
+	        > "$(DESTDIR)$(UNITDIR)/$${u##*/}" && \
+	    chmod 644 "$(DESTDIR)$(UNITDIR)/$${u##*/}" || exit 1; done
+	install -m 644 etc/systemd/paxos.sysusers \
+	    "$(DESTDIR)$(SYSUSERSDIR)/paxos.conf"
+	install -m 644 etc/paxos/learner-1.env "$(DESTDIR)$(EXAMPLEDIR)"
+	install -m 644 etc/paxos.conf.example "$(DESTDIR)$(SYSCONFDIR)/paxos"
+	@# The configuration is the operator's: never overwrite it.
+	@c="$(DESTDIR)$(SYSCONFDIR)/paxos/paxos.conf"; \
+	if [ -e "$$c" ] || [ -L "$$c" ]; then echo "keeping $$c"; \
+	else echo "install -m 644 etc/paxos.conf.example $$c"; \
+	    install -m 644 etc/paxos.conf.example "$$c"; fi
 
+# Removes what install added, except a paxos.conf that differs from the
+# example it was installed from: that is the operator's now.
 uninstall:
-	cd $(DESTDIR)$(SBINDIR) && rm -f $(SBIN_PROGS)
-	cd $(DESTDIR)$(BINDIR) && rm -f $(BIN_PROGS)
+	rm -f $(addprefix "$(DESTDIR)$(SBINDIR)"/,$(SBIN_PROGS)) \
+	    $(addprefix "$(DESTDIR)$(BINDIR)"/,$(BIN_PROGS))
 	for f in man/*.[0-9]; do \
-	    rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
+	    rm -f "$(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}"; done
+	for u in etc/systemd/*.service; do \
+	    rm -f "$(DESTDIR)$(UNITDIR)/$${u##*/}"; done
+	rm -f "$(DESTDIR)$(SYSUSERSDIR)/paxos.conf" \
+	    "$(DESTDIR)$(EXAMPLEDIR)/learner-1.env"
+	@c="$(DESTDIR)$(SYSCONFDIR)/paxos/paxos.conf"; \
+	if [ -e "$$c" ] && ! cmp -s "$$c" "$$c.example"; then \
+	    echo "keeping $$c: it differs from $$c.example"; \
+	elif [ -e "$$c" ]; then echo "rm -f $$c"; rm -f "$$c"; fi
+	rm -f "$(DESTDIR)$(SYSCONFDIR)/paxos/paxos.conf.example"
+	@d="$(DESTDIR)$(EXAMPLEDIR)"; rmdir "$$d" 2>/dev/null; \
+	d=$${d%/*}; [ "$${d##*/}" != paxos ] || rmdir "$$d" 2>/dev/null; \
+	rmdir "$(DESTDIR)$(SYSCONFDIR)/paxos" 2>/dev/null; true
 
 clean:
 	rm -rf $(PROGS) $(UNIT) $(SIM) test/sim/paxos_sim_broken \
+	    test/bench/bench_client \
 	    test/sim/teeth.log lib/libpaxos.a */*.o */*.d test/*/*.o \
 	    test/*/*.d test/unit/*.tap san
 
-.PHONY: all check check-core sim sim-teeth deps demo install uninstall clean
+.PHONY: all bench check check-core sim sim-teeth deps demo install uninstall clean
 .SECONDARY:
 -include $(wildcard */*.d test/*/*.d san/*/*.d san/test/*/*.d)
+
+# Hostile input.  libFuzzer targets (clang), the programs under ASan and
+# UBSan, and the tools the hostile and flood tests send datagrams with.
+# `make fuzz FUZZ_SECONDS=N` fuzzes each target N seconds from its seeds
+# in test/fuzz/corpus/, keeping what it finds in san/fuzz/corpus/ and
+# crashes in san/fuzz/; `make fuzz-check` replays the seeds and
+# test/fuzz/regress/, then fuzzes each target FUZZ_RUNS runs.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 2000
+FUZZ_TARGETS := datagram conf kv
+FUZZ_BIN     := $(FUZZ_TARGETS:%=san/fuzz/%_fuzz)
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=san/fuzz/%.o)
+SAN_PROGS    := $(PROGS:%=san/bin/%)
+TOOLS        := test/tools/paxos-forge test/tools/paxos-flood
+
+san/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+san/fuzz/kv_fuzz: san/fuzz/test/fuzz/kv_fuzz.o san/fuzz/lib/log.o
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(JSON_LIBS)
+
+san/fuzz/%_fuzz: san/fuzz/test/fuzz/%_fuzz.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do mkdir -p san/fuzz/corpus/$$t && \
+	    ./san/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -artifact_prefix=san/fuzz/$$t- \
+	    san/fuzz/corpus/$$t test/fuzz/corpus/$$t || exit 1; done
+
+fuzz-check: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	    ./san/fuzz/$${t}_fuzz -runs=0 test/fuzz/corpus/$$t \
+	        $$(ls -d test/fuzz/regress/$$t 2>/dev/null) \
+	        > san/fuzz/$$t.log 2>&1 && \
+	    rm -rf san/fuzz/check-$$t && mkdir -p san/fuzz/check-$$t && \
+	    ./san/fuzz/$${t}_fuzz -seed=1 -runs=$(FUZZ_RUNS) \
+	        -artifact_prefix=san/fuzz/$$t- san/fuzz/check-$$t \
+	        test/fuzz/corpus/$$t >> san/fuzz/$$t.log 2>&1 || \
+	    { tail -40 san/fuzz/$$t.log; exit 1; }; \
+	    echo "fuzz-check: $$t: $$(grep -c . test/fuzz/corpus/$$t/* | \
+	        wc -l) seeds, $(FUZZ_RUNS) runs"; done
+
+# The seeds of test/fuzz/corpus/datagram: real encoded messages.
+test/fuzz/mkseeds: test/fuzz/mkseeds.c lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+fuzz-seeds: test/fuzz/mkseeds
+	./test/fuzz/mkseeds test/fuzz/corpus/datagram
+
+# Every program built with ASan and UBSan, objects shared with the unit
+# tests in san/; `make san-check` runs the MyPaxos session with them.
+san-programs: $(SAN_PROGS)
+
+san/bin/kv-apply: san/cmd/kv-apply.o san/libpaxos.a
+	@mkdir -p san/bin
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS) \
+	    $(JSON_LIBS)
+
+san/bin/paxos-%: san/cmd/paxos-%.o san/libpaxos.a
+	@mkdir -p san/bin
+	$(CC) $(ALL_CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+san-check: san-programs
+	sh test/tools/san-session.sh san/bin
+
+tools: $(TOOLS)
+
+test/tools/paxos-%: test/tools/%.o lib/libpaxos.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
+
+.PHONY: fuzz fuzz-check fuzz-seeds san-programs san-check tools
+-include $(wildcard san/fuzz/*/*.d san/fuzz/test/*/*.d)

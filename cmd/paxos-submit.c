@@ -25,7 +25,7 @@
 
 #define WINDOW_MAX	PROPOSER_HISTORY	/* the leader remembers no more */
 #define INBUF		(2 * VALUE_MAX + 2)
-#define OUTBOX		64
+#define OUTBOX		(WINDOW_MAX + 8)	/* a resend of every value fits */
 
 struct submit {
 	struct node	 nd;

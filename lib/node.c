@@ -145,10 +145,16 @@ node_load(struct node *nd, const char *conffile, const char *idarg,
 				nd->self = nd->addr[i][AUTH_ACCEPTOR - 1];
 				break;
 			}
-		if (nd->self.ss.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&nd->self.ss)->sin6_port = 0;
-		else
-			((struct sockaddr_in *)&nd->self.ss)->sin_port = 0;
+		/* Any address and port: the host may be any of ours. */
+		if (nd->self.ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (void *)&nd->self.ss;
+			s6->sin6_port = 0;
+			s6->sin6_addr = in6addr_any;
+		} else {
+			struct sockaddr_in *s4 = (void *)&nd->self.ss;
+			s4->sin_port = 0;
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		}
 	}
 	if ((nd->qbuf = malloc(NODE_QUEUE_BYTES)) == NULL) {
 		snprintf(err, errlen, "malloc: %s", strerror(errno));

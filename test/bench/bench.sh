@@ -1,0 +1,144 @@
+#!/bin/sh
+# make bench: a three-acceptor, one-proposer, one-learner cluster on
+# loopback; prints throughput (values/s from submission until the learner
+# has written them), one-in-flight commit latency, and each daemon's peak
+# resident memory.  Every figure is the median of RUNS runs (default 3).
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+RUNS=${RUNS:-3}
+CLIENTS=${CLIENTS:-4}
+WINDOW=${WINDOW:-128}
+N64=${N64:-50000}		# values per client, 64-byte values
+N1K=${N1K:-20000}		# values per client, 1 KiB values
+NLAT=${NLAT:-3000}		# values for the latency runs
+dir=$(mktemp -d "${TMPDIR:-/tmp}/paxos-bench.XXXXXX")
+pids=
+cleanup() {
+	for q in $pids; do kill "$q" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+
+free_base() {
+	python3 -c '
+import random, socket
+for _ in range(200):
+    b = random.randrange(40000, 60000, 10)
+    try:
+        for p in range(b, b + 24):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", p)); s.close()
+        print(b); break
+    except OSError:
+        pass'
+}
+
+# up PERSIST: a fresh cluster in $dir/c
+up() {
+	rm -rf "$dir/c"
+	mkdir -p "$dir/c"
+	(umask 077 && "$top/paxos-keygen" > "$dir/c/paxos.key")
+	base=$(free_base)
+	{
+		printf '[cluster]\nsecret_file = paxos.key\ntimeout = 1000\n'
+		printf 'learning_interval = 1000\ndata_dir = data\npersist = %s\n' "$1"
+		for n in 1 2 3; do
+			printf '\n[node %d]\nhost = 127.0.0.1\nport = %d\n' \
+			    $n $((base + 10 * (n - 1)))
+		done
+	} > "$dir/c/paxos.conf"
+	daemons=
+	for n in 1 2 3; do start paxos-acceptor $n; done
+	start paxos-proposer 1
+}
+
+start() {
+	"$top/$1" -c "$dir/c/paxos.conf" -i "$2" 2>"$dir/c/$1-$2.log" &
+	pids="$pids $!"
+	daemons="$daemons $1-$2:$!"
+	i=0
+	until grep -q ready "$dir/c/$1-$2.log"; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { cat "$dir/c/$1-$2.log" >&2; exit 1; }
+		sleep 0.02
+	done
+}
+
+down() {
+	for q in $pids; do kill "$q" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=
+}
+
+# peak resident memory (KiB) of each daemon, before it is stopped
+peaks() {
+	for d in $daemons; do
+		[ -r "/proc/${d#*:}/status" ] || continue
+		printf '%s %s\n' "${d%%:*}" \
+		    "$(awk '/VmHWM/ {print $2}' "/proc/${d#*:}/status")"
+	done
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+# throughput PERSIST SIZE PER_CLIENT: values/s until the learner wrote all
+throughput() {
+	up "$1"
+	total=$((CLIENTS * $3))
+	"$top/paxos-learner" -c "$dir/c/paxos.conf" -i 1 --count $total \
+	    >/dev/null 2>"$dir/c/learner.log" &
+	lp=$!
+	daemons="$daemons paxos-learner-1:$lp"
+	t0=$(now)
+	cp=
+	for k in $(seq "$CLIENTS"); do
+		"$top/test/bench/bench_client" -c "$dir/c/paxos.conf" -n "$3" \
+		    -s "$2" -w "$WINDOW" >/dev/null &
+		cp="$cp $!"
+	done
+	for q in $cp; do wait "$q"; done
+	peaks > "$dir/peaks.$1.$2"
+	wait $lp
+	t1=$(now)
+	down
+	echo "$total $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}'
+}
+
+# latency PERSIST: p50 p99 p999 in microseconds, one value in flight
+latency() {
+	up "$1"
+	"$top/test/bench/bench_client" -c "$dir/c/paxos.conf" -n "$NLAT" \
+	    -s 64 -w 1 | awk '{print $8, $10, $12}'
+	down
+}
+
+row() {	# label persist size per-client
+	r=$(for i in $(seq "$RUNS"); do throughput "$2" "$3" "$4"; done |
+	    median)
+	printf '%-44s %12s\n' "$1" "$r values/s"
+}
+
+echo "paxos bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+    "$CLIENTS clients x -w $WINDOW, median of $RUNS runs"
+echo
+echo "throughput (submission to written by the learner)"
+row "  64 B values, persist = no" no 64 "$N64"
+row "  64 B values, persist = yes" yes 64 "$N64"
+row "  1 KiB values, persist = no" no 1024 "$N1K"
+row "  1 KiB values, persist = yes" yes 1024 "$N1K"
+echo
+echo "commit latency, one value in flight (microseconds)"
+for mode in no yes; do
+	for i in $(seq "$RUNS"); do latency $mode; done > "$dir/lat.$mode"
+	printf '  persist = %-3s  p50 %6s  p99 %6s  p99.9 %6s\n' $mode \
+	    "$(cut -d' ' -f1 "$dir/lat.$mode" | median)" \
+	    "$(cut -d' ' -f2 "$dir/lat.$mode" | median)" \
+	    "$(cut -d' ' -f3 "$dir/lat.$mode" | median)"
+done
+echo
+echo "peak resident memory (KiB) in the 64 B, persist = yes runs"
+sed 's/^/  /' "$dir/peaks.yes.64"
