@@ -110,7 +110,8 @@ deps:
 	@if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
 	$$s apt-get update && $$s apt-get install -y build-essential \
 	    pkg-config libsodium-dev libinih-dev liblmdb-dev libjansson-dev \
-	    bats bats-support bats-assert mandoc python3
+	    bats bats-support bats-assert mandoc python3 clang \
+	    libclang-rt-14-dev systemd iproute2 nftables
 
 demo: all
 	@sh etc/demo.sh
@@ -201,14 +202,15 @@ san/fuzz/%_fuzz: san/fuzz/test/fuzz/%_fuzz.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
 
 fuzz: $(FUZZ_BIN)
-	@for t in $(FUZZ_TARGETS); do mkdir -p san/fuzz/corpus/$$t && \
+	@rc=0; for t in $(FUZZ_TARGETS); do mkdir -p san/fuzz/corpus/$$t && \
 	    ./san/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -print_final_stats=1 -artifact_prefix=san/fuzz/$$t- \
-	    san/fuzz/corpus/$$t test/fuzz/corpus/$$t || exit 1; done
+	    san/fuzz/corpus/$$t test/fuzz/corpus/$$t || rc=1; done; exit $$rc
 
 fuzz-check: $(FUZZ_BIN)
 	@for t in $(FUZZ_TARGETS); do \
-	    ./san/fuzz/$${t}_fuzz -runs=0 test/fuzz/corpus/$$t \
+	    ./san/fuzz/$${t}_fuzz -runs=0 -artifact_prefix=san/fuzz/$$t- \
+	        test/fuzz/corpus/$$t \
 	        $$(ls -d test/fuzz/regress/$$t 2>/dev/null) \
 	        > san/fuzz/$$t.log 2>&1 && \
 	    rm -rf san/fuzz/check-$$t && mkdir -p san/fuzz/check-$$t && \
@@ -216,8 +218,9 @@ fuzz-check: $(FUZZ_BIN)
 	        -artifact_prefix=san/fuzz/$$t- san/fuzz/check-$$t \
 	        test/fuzz/corpus/$$t >> san/fuzz/$$t.log 2>&1 || \
 	    { tail -40 san/fuzz/$$t.log; exit 1; }; \
-	    echo "fuzz-check: $$t: $$(grep -c . test/fuzz/corpus/$$t/* | \
-	        wc -l) seeds, $(FUZZ_RUNS) runs"; done
+	    echo "fuzz-check: $$t: $$(ls test/fuzz/corpus/$$t | wc -l) seeds," \
+	        "$$(ls test/fuzz/regress/$$t 2>/dev/null | wc -l) regressions," \
+	        "$(FUZZ_RUNS) runs"; done
 
 # The seeds of test/fuzz/corpus/datagram: real encoded messages.
 test/fuzz/mkseeds: test/fuzz/mkseeds.c lib/libpaxos.a

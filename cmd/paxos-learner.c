@@ -116,6 +116,25 @@ append(struct out_state *o, uint64_t slot, const struct entry *e, bool pos)
 	o->values_pending++;
 }
 
+/* Move what is chosen, in order, into the output buffer. */
+static void
+take(struct learner *l, struct out_state *o, uint64_t first, bool positions,
+    uint64_t count)
+{
+	enum learner_verdict verdict;
+	struct entry e;
+
+	while (learner_peek(l, &e, &verdict)) {
+		if (verdict == LEARNER_WRITE && l->next >= first) {
+			if (o->values + o->values_pending == count)
+				break;
+			append(o, l->next, &e, positions);
+		}
+		o->pending = l->next;
+		learner_advance(l);
+	}
+}
+
 static uint64_t
 parse_count(const char *opt, const char *s)
 {
@@ -146,7 +165,6 @@ main(int argc, char *argv[])
 	uint32_t acc_ids[CONF_MAX_NODES];
 	struct pollfd pfd[2];
 	struct auth_peer from;
-	struct entry e;
 	const char *conffile, *idarg = NULL;
 	char err[CONF_ERRLEN], prefix[32];
 	uint64_t first = 0, start, count = 0, last_save = 0, now;
@@ -154,7 +172,6 @@ main(int argc, char *argv[])
 	uint8_t *valbuf;
 	int ch, verbose = 0, r, k;
 	bool positions = false, has_from = false, has_count = false;
-	enum learner_verdict verdict;
 
 	if ((conffile = getenv("PAXOS_CONF")) == NULL)
 		conffile = CONF_DEFAULT_PATH;
@@ -277,19 +294,13 @@ main(int argc, char *argv[])
 			} else if (r == 1) {
 				learner_receive(&l, node_now_ms(), from.role,
 				    from.id, &m, &ob);
+				/* Make room in the window before the next. */
+				take(&l, &o, first, positions, has_count ?
+				    count : UINT64_MAX);
 			}
 		}
 		node_flush(&nd, &ob);
-		while (learner_peek(&l, &e, &verdict)) {
-			if (verdict == LEARNER_WRITE && l.next >= first) {
-				if (has_count && o.values + o.values_pending ==
-				    count)
-					break;
-				append(&o, l.next, &e, positions);
-			}
-			o.pending = l.next;
-			learner_advance(&l);
-		}
+		take(&l, &o, first, positions, has_count ? count : UINT64_MAX);
 		if (o.len > 0)
 			flush_out(&o);
 		o.flushed = o.pending;

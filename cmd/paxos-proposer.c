@@ -120,8 +120,15 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 				node_remember_client(nd, m.client, &nd->from);
 			proposer_receive(p, node_now_ms(), randombytes_random(),
 			    from.role, from.id, &m, ob);
-			send_out(nd, p, ob, rf);
+			/* Keep room for what the rest of the batch adds. */
+			if (ob->n > ob->cap / 2) {
+				proposer_flush(p, node_now_ms(), ob);
+				send_out(nd, p, ob, rf);
+			}
 		}
+		/* One flush per batch: batches grow with the load. */
+		proposer_flush(p, node_now_ms(), ob);
+		send_out(nd, p, ob, rf);
 		proposer_tick(p, node_now_ms(), randombytes_random(), ob);
 		send_out(nd, p, ob, rf);
 		if (p->state != was) {

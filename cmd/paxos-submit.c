@@ -79,8 +79,7 @@ add_value(struct submit *s, const char *val, size_t len, uint64_t line)
 		return -1;
 	}
 	client_submit(&s->c, (const uint8_t *)val, (uint32_t)len, line,
-	    node_now_ms(), &s->ob);
-	node_flush(&s->nd, &s->ob);
+	    node_now_ms());
 	return 0;
 }
 
@@ -185,6 +184,9 @@ run(struct submit *s, int argc, char *argv[])
 		    read_lines(s, in, &inlen, &line, &eof) == -1) {
 			refused = true;
 		}
+		/* What was read goes out together, in as few datagrams. */
+		client_flush(&s->c, node_now_ms(), &s->ob);
+		node_flush(&s->nd, &s->ob);
 		if ((eof || refused) && client_idle(&s->c))
 			return refused ? EX_DATAERR : EX_OK;
 		want_input = argc == 0 && !eof && !refused &&

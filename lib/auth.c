@@ -168,17 +168,16 @@ find_window(struct auth *a, uint8_t role, uint32_t id)
 			break;
 	}
 	/*
-	 * A client forgotten here could have its old datagrams replayed:
-	 * from now on, refuse every client epoch up to the one forgotten.
+	 * Forgetting the least recently heard client lets its old datagrams
+	 * be taken once more.  That is harmless: a SUBMIT carries its
+	 * session and seq, and the log filters a value it already holds; a
+	 * STATUS_REQ changes nothing.  Refusing old epochs instead would
+	 * let one client key holder lock every other client out.
 	 */
-	if (oldest->live && oldest->epoch > a->evicted_epoch)
-		a->evicted_epoch = oldest->epoch;
 	memset(oldest, 0, sizeof(*oldest));
 	oldest->role = role;
 	oldest->id = id;
 	oldest->live = true;
-	oldest->epoch = a->evicted_epoch;
-	oldest->fresh = true;
 	return oldest;
 }
 
@@ -188,10 +187,6 @@ window_check(struct auth_window *w, uint64_t epoch, uint64_t ctr)
 {
 	uint64_t shift, i;
 
-	/* A new client window takes only epochs after the evicted ones. */
-	if (w->fresh && epoch <= w->epoch)
-		return false;
-	w->fresh = false;
 	if (epoch < w->epoch || ctr == 0)
 		return false;
 	if (epoch > w->epoch) {

@@ -40,7 +40,6 @@ struct auth_window {
 	uint64_t	 bits[AUTH_WINDOW / 64];
 	uint64_t	 used;		/* LRU stamp for client windows */
 	bool		 live;
-	bool		 fresh;		/* no datagram taken yet */
 };
 
 struct auth {
@@ -55,7 +54,6 @@ struct auth {
 	struct auth_window members[AUTH_MAX_MEMBERS];
 	struct auth_window clients[AUTH_CLIENTS];
 	uint64_t	 stamp;
-	uint64_t	 evicted_epoch;	/* newest epoch of an evicted client */
 	uint64_t	 dropped[5];	/* by enum auth_drop */
 };
 

@@ -4,6 +4,11 @@
 #include "auth.h"
 #include "client.h"
 
+/* Room kept for a SUBMIT's header when packing values. */
+#define HEADER_ROOM	64
+/* How soon values the leader had no room for go again. */
+#define BUSY_RETRY_MS	2
+
 void
 client_init(struct client *c, uint64_t session, const uint32_t *prop_ids,
     unsigned n_prop, unsigned window, unsigned timeout_ms,
@@ -38,23 +43,41 @@ at(const struct client *c, unsigned i)
 	return &c->v[(c->head + i) % c->window];
 }
 
-static void
-send_value(struct client *c, struct client_value *cv, uint64_t now,
-    struct outbox *ob)
+/*
+ * Send every value marked to go, packed into as few SUBMITs as fit: a
+ * client that has many values ready sends them in one datagram.
+ */
+void
+client_flush(struct client *c, uint64_t now, struct outbox *ob)
 {
-	struct msg *m;
+	struct msg *m = NULL;
+	size_t used = 0, need;
+	unsigned i;
 
-	cv->sent_ms = now;
-	m = outbox_add(ob, AUTH_PROPOSER, c->proposers[c->target], 0,
-	    MSG_SUBMIT);
-	if (m == NULL)
-		return;
-	m->client = c->session;
-	m->seq = cv->seq;
-	m->n = 1;
-	m->e[0].slot = 0;
-	m->e[0].e = (struct entry){ ENTRY_VALUE, c->session, cv->seq,
-	    c->acked, cv->len, cv->val };
+	for (i = 0; i < c->n; i++) {
+		struct client_value *cv = at(c, i);
+		if (cv->committed || !cv->due)
+			continue;
+		need = 1 + 8 + 8 + 8 + 4 + cv->len;
+		if (m != NULL && (m->n == MSG_MAX_ENTRIES ||
+		    used + need > MSG_MAX - HEADER_ROOM))
+			m = NULL;
+		if (m == NULL) {
+			m = outbox_add(ob, AUTH_PROPOSER,
+			    c->proposers[c->target], 0, MSG_SUBMIT);
+			if (m == NULL)
+				return;		/* the rest on the next tick */
+			m->client = c->session;
+			used = 0;
+		}
+		m->e[m->n].slot = 0;
+		m->e[m->n].e = (struct entry){ ENTRY_VALUE, c->session,
+		    cv->seq, c->acked, cv->len, cv->val };
+		m->n++;
+		used += need;
+		cv->due = false;
+		cv->sent_ms = now;
+	}
 }
 
 static void
@@ -63,13 +86,13 @@ resend_all(struct client *c, uint64_t now, struct outbox *ob)
 	unsigned i;
 
 	for (i = 0; i < c->n; i++)
-		if (!at(c, i)->committed)
-			send_value(c, at(c, i), now, ob);
+		at(c, i)->due = true;
+	client_flush(c, now, ob);
 }
 
 void
 client_submit(struct client *c, const uint8_t *val, uint32_t len,
-    uint64_t line, uint64_t now, struct outbox *ob)
+    uint64_t line, uint64_t now)
 {
 	struct client_value *cv = at(c, c->n);
 
@@ -80,8 +103,8 @@ client_submit(struct client *c, const uint8_t *val, uint32_t len,
 	memcpy(cv->val, val, len);
 	cv->committed = false;
 	cv->position = 0;
-	cv->first_ms = now;
-	send_value(c, cv, now, ob);
+	cv->first_ms = cv->sent_ms = now;
+	cv->due = true;
 }
 
 void
@@ -111,15 +134,27 @@ client_receive(struct client *c, uint64_t now, const struct msg *m,
 		}
 		return;
 	}
+	if (m->status == REPLY_BUSY) {
+		/* The leader is there but full: try again shortly. */
+		for (i = 0; i < c->n; i++) {
+			struct client_value *cv = at(c, i);
+			if (!cv->committed && cv->sent_ms + c->timeout_ms / 2 >
+			    now + BUSY_RETRY_MS)
+				cv->sent_ms = now + BUSY_RETRY_MS -
+				    c->timeout_ms / 2;
+		}
+		return;
+	}
 	if (m->status != REPLY_OK)
 		return;
-	for (i = 0; i < c->n; i++) {
-		struct client_value *cv = at(c, i);
-		if (cv->seq == m->seq && !cv->committed) {
-			cv->committed = true;
-			cv->position = m->slot;
+	for (k = 0; k < m->n; k++)
+		for (i = 0; i < c->n; i++) {
+			struct client_value *cv = at(c, i);
+			if (cv->seq == m->e[k].e.seq && !cv->committed) {
+				cv->committed = true;
+				cv->position = m->e[k].slot;
+			}
 		}
-	}
 }
 
 void
@@ -141,8 +176,9 @@ client_tick(struct client *c, uint64_t now, struct outbox *ob)
 	for (i = 0; i < c->n; i++) {
 		struct client_value *cv = at(c, i);
 		if (!cv->committed && now >= cv->sent_ms + c->timeout_ms / 2 + 1)
-			send_value(c, cv, now, ob);
+			cv->due = true;
 	}
+	client_flush(c, now, ob);
 }
 
 const struct client_value *

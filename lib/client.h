@@ -21,6 +21,7 @@ struct client_value {
 	uint64_t	 sent_ms;	/* last sent */
 	uint64_t	 position;	/* once committed */
 	bool		 committed;
+	bool		 due;		/* to be sent on the next flush */
 	uint32_t	 len;
 	uint8_t		*val;		/* VALUE_MAX bytes from the caller */
 };
@@ -46,9 +47,13 @@ void	client_init(struct client *, uint64_t session, const uint32_t *prop_ids,
 	    struct client_value *v, uint64_t now_ms);
 bool	client_has_room(const struct client *);
 bool	client_idle(const struct client *);
-/* Queue and send one value (len <= VALUE_MAX; the caller checks). */
+/*
+ * Queue one value (len <= VALUE_MAX; the caller checks); client_flush
+ * sends what was queued, packed into as few datagrams as fit.
+ */
 void	client_submit(struct client *, const uint8_t *val, uint32_t len,
-	    uint64_t line, uint64_t now_ms, struct outbox *);
+	    uint64_t line, uint64_t now_ms);
+void	client_flush(struct client *, uint64_t now_ms, struct outbox *);
 void	client_receive(struct client *, uint64_t now_ms, const struct msg *,
 	    struct outbox *);
 void	client_tick(struct client *, uint64_t now_ms, struct outbox *);

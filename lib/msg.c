@@ -17,7 +17,8 @@
 #define F_FULL		0x0800	/* entries: slot, ballot, chosen, entry */
 #define F_SLOTENT	0x1000	/* entries: slot, entry */
 #define F_SLOTS		0x2000	/* entries: slot only */
-#define F_VALUE		0x4000	/* exactly one entry, no slot */
+#define F_VALUES	0x4000	/* entries: client values, no slot */
+#define F_ACKS		0x0080	/* entries: seq and position */
 #define F_STATS		0x8000	/* MSG_STATS counters */
 
 static const uint16_t layout[MSG_TYPE_MAX] = {
@@ -30,8 +31,8 @@ static const uint16_t layout[MSG_TYPE_MAX] = {
 	[MSG_CHOSEN] = F_COMMIT | F_SLOTENT,
 	[MSG_LEARN_REQ] = F_SLOT | F_SEQ | F_COUNT,
 	[MSG_LEARN_REP] = F_SLOT | F_NEXT | F_MAX | F_COMMIT | F_SEQ | F_FULL,
-	[MSG_SUBMIT] = F_CLIENT | F_SEQ | F_VALUE,
-	[MSG_REPLY] = F_CLIENT | F_SEQ | F_STATUS | F_SLOT | F_LEADER,
+	[MSG_SUBMIT] = F_CLIENT | F_VALUES,
+	[MSG_REPLY] = F_CLIENT | F_STATUS | F_LEADER | F_ACKS,
 	[MSG_STATUS_REQ] = F_SEQ,
 	[MSG_STATUS_REP] = F_SEQ | F_STATUS | F_BALLOT | F_LEADER | F_SLOT |
 	    F_MAX | F_COMMIT | F_STATS,
@@ -115,6 +116,14 @@ put8(struct wbuf *w, uint8_t v)
 }
 
 static void
+put16(struct wbuf *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	put(w, b, 2);
+}
+
+static void
 put32(struct wbuf *w, uint32_t v)
 {
 	uint8_t b[4];
@@ -191,16 +200,19 @@ msg_encode(const struct msg *m, uint8_t *buf, size_t cap)
 	if (f & F_STATS)
 		for (i = 0; i < MSG_STATS; i++)
 			put64(&w, m->stats[i]);
-	if (f & F_VALUE) {
-		if (m->n != 1 || m->e[0].e.kind != ENTRY_VALUE)
-			return 0;
-		put_entry(&w, &m->e[0].e);
-	}
-	if (f & (F_FULL | F_SLOTENT | F_SLOTS)) {
+	if (f & (F_FULL | F_SLOTENT | F_SLOTS | F_VALUES | F_ACKS)) {
 		if (m->n > MSG_MAX_ENTRIES)
 			return 0;
-		put8(&w, (uint8_t)m->n);
+		put16(&w, (uint16_t)m->n);
 		for (i = 0; i < m->n; i++) {
+			if (f & F_VALUES) {
+				if (m->e[i].e.kind != ENTRY_VALUE)
+					return 0;
+				put_entry(&w, &m->e[i].e);
+				continue;
+			}
+			if (f & F_ACKS)
+				put64(&w, m->e[i].e.seq);
 			put64(&w, m->e[i].slot);
 			if (f & F_FULL) {
 				put_ballot(&w, m->e[i].ballot);
@@ -239,6 +251,14 @@ get8(struct rbuf *r)
 	const uint8_t *p = take(r, 1);
 
 	return p == NULL ? 0 : p[0];
+}
+
+static uint16_t
+get16(struct rbuf *r)
+{
+	const uint8_t *p = take(r, 2);
+
+	return p == NULL ? 0 : (uint16_t)(p[0] | p[1] << 8);
 }
 
 static uint32_t
@@ -339,29 +359,34 @@ msg_decode(struct msg *m, const uint8_t *buf, size_t len)
 	if (f & F_STATS)
 		for (i = 0; i < MSG_STATS; i++)
 			m->stats[i] = get64(&r);
-	if (f & F_VALUE) {
-		m->n = 1;
-		m->e[0].slot = 0;
-		m->e[0].ballot = (struct ballot){ 0, 0 };
-		m->e[0].chosen = false;
-		get_entry(&r, &m->e[0].e);
-		if (m->e[0].e.kind != ENTRY_VALUE ||
-		    m->e[0].e.client != m->client || m->e[0].e.seq != m->seq)
-			r.bad = true;
-	}
-	if (f & (F_FULL | F_SLOTENT | F_SLOTS)) {
-		m->n = get8(&r);
+	if (f & (F_FULL | F_SLOTENT | F_SLOTS | F_VALUES | F_ACKS)) {
+		m->n = get16(&r);
 		if (m->n > MSG_MAX_ENTRIES)
 			return -1;
 		for (i = 0; i < m->n && !r.bad; i++) {
 			struct slot_entry *se = &m->e[i];
-			se->slot = get64(&r);
+			se->slot = 0;
 			se->ballot = (struct ballot){ 0, 0 };
 			se->chosen = false;
 			se->e.kind = ENTRY_NOOP;
 			se->e.client = se->e.seq = se->e.acked = 0;
 			se->e.len = 0;
 			se->e.val = NULL;
+			if (f & F_VALUES) {
+				/* A client's own values, in its order. */
+				get_entry(&r, &se->e);
+				if (se->e.kind != ENTRY_VALUE ||
+				    se->e.client != m->client || se->e.seq == 0)
+					r.bad = true;
+				continue;
+			}
+			if (f & F_ACKS) {
+				/* Position 0: committed, position unknown. */
+				se->e.seq = get64(&r);
+				se->slot = get64(&r);
+				continue;
+			}
+			se->slot = get64(&r);
 			if (f & F_FULL) {
 				se->ballot = get_ballot(&r);
 				chosen = get8(&r);

@@ -12,7 +12,7 @@
 #define MSG_VERSION	1
 #define VALUE_MAX	32768		/* bytes in one client value */
 #define MSG_MAX		65000		/* bytes of an encoded message */
-#define MSG_MAX_ENTRIES	64		/* slots carried by one message */
+#define MSG_MAX_ENTRIES	256		/* entries carried by one message */
 #define SLOT_NONE	UINT64_MAX	/* "no slot" / "up to the end" */
 #define MSG_STATS	6		/* counters in a STATUS_REP */
 
@@ -76,9 +76,9 @@ enum msg_type {
 };
 
 enum reply_status {
-	REPLY_OK = 0,		/* committed at position slot */
+	REPLY_OK = 0,		/* e[i]: seq e.seq committed at position slot */
 	REPLY_REDIRECT = 1,	/* not leading; leader is the hint (0: none) */
-	REPLY_TOO_LARGE = 2,	/* value refused */
+	REPLY_BUSY = 2,		/* leading, but no room: send again soon */
 };
 
 /*

@@ -40,6 +40,7 @@ ring_clear(struct proposer *p)
 {
 	unsigned i;
 
+	p->announced = p->commit;
 	for (i = 0; i < PROPOSER_WINDOW; i++) {
 		p->ring[i].state = PSLOT_FREE;
 		p->ring[i].slot = 0;
@@ -71,8 +72,7 @@ proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
 		if (prop_ids[i] == id)
 			p->rank = i;
 	p->timeout_ms = timeout_ms;
-	p->commit = 1;
-	p->next_slot = 1;
+	p->commit = p->next_slot = p->announced = 1;
 	for (i = 0; i < PROPOSER_WINDOW; i++)
 		p->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
 	learner_init(&p->lrn, acc_ids, n_acc, timeout_ms,
@@ -179,7 +179,7 @@ start_phase1(struct proposer *p, uint64_t now, struct outbox *ob)
 	p->n_elections++;
 	ring_clear(p);
 	p->scan = p->commit;
-	p->next_slot = p->commit;
+	p->next_slot = p->announced = p->commit;
 	open_window(p, now, ob);
 }
 
@@ -316,7 +316,7 @@ on_promise(struct proposer *p, uint64_t now, int i, const struct msg *m,
 		return;
 	/* The acceptor knows more is chosen: recover from there instead. */
 	if (p->state == PROPOSER_PREPARING && m->commit > p->scan) {
-		p->commit = p->scan = p->next_slot = m->commit;
+		p->commit = p->scan = p->next_slot = p->announced = m->commit;
 		ring_clear(p);
 		open_window(p, now, ob);
 		return;
@@ -373,19 +373,47 @@ session(struct proposer *p, uint64_t client)
 }
 
 static void
-reply(struct proposer *p, uint64_t client, uint64_t seq, uint8_t status,
-    uint64_t slot, struct outbox *ob)
+redirect(struct proposer *p, uint64_t client, struct outbox *ob)
 {
 	struct msg *m = outbox_add(ob, AUTH_CLIENT, 0, client, MSG_REPLY);
 
 	if (m == NULL)
 		return;
 	m->client = client;
-	m->seq = seq;
-	m->status = status;
-	m->slot = slot;
-	m->leader = status == REPLY_REDIRECT ?
-	    (p->state == PROPOSER_FOLLOWER ? p->leader : p->id) : 0;
+	m->status = REPLY_REDIRECT;
+	m->leader = p->state == PROPOSER_FOLLOWER ? p->leader : p->id;
+}
+
+/*
+ * Tell a client seq is committed at position slot (0: position not
+ * known), in the reply to it already in the outbox when there is room:
+ * one datagram acknowledges a whole batch.
+ */
+static void
+ack(uint64_t client, uint64_t seq, uint64_t slot, struct outbox *ob)
+{
+	struct msg *m = NULL;
+	unsigned i;
+
+	for (i = ob->n; i-- > 0;) {
+		struct out *o = &ob->o[i];
+		if (o->role == AUTH_CLIENT && o->client == client &&
+		    o->m.type == MSG_REPLY && o->m.status == REPLY_OK &&
+		    o->m.n < MSG_MAX_ENTRIES) {
+			m = &o->m;
+			break;
+		}
+	}
+	if (m == NULL) {
+		if ((m = outbox_add(ob, AUTH_CLIENT, 0, client,
+		    MSG_REPLY)) == NULL)
+			return;
+		m->client = client;
+		m->status = REPLY_OK;
+	}
+	m->e[m->n].slot = slot;
+	m->e[m->n].e.seq = seq;
+	m->n++;
 }
 
 /* Chosen entries go to the learners in as few messages as fit. */
@@ -408,6 +436,7 @@ announce(struct proposer *p, uint64_t from, uint64_t to, struct outbox *ob)
 			if ((m = outbox_add(ob, AUTH_LEARNER, 0, 0,
 			    MSG_CHOSEN)) == NULL)
 				return;
+			m->commit = to;
 			used = 0;
 		}
 		m->e[m->n].slot = s;
@@ -472,8 +501,7 @@ deliver(struct proposer *p, struct outbox *ob)
 				s->proposed = last;
 			}
 			if (p->state == PROPOSER_LEADING && v != LEARNER_GAP)
-				reply(p, e.client, e.seq, REPLY_OK,
-				    v == LEARNER_WRITE ? slot :
+				ack(e.client, e.seq, v == LEARNER_WRITE ? slot :
 				    history(s, e.seq), ob);
 		}
 		learner_advance(&p->lrn);
@@ -498,16 +526,33 @@ advance(struct proposer *p, uint64_t now, struct outbox *ob)
 	}
 	if (p->commit == from)
 		return;
-	announce_all(p, from, p->commit, ob);
-	for (; from < p->commit; from++) {
-		ps = ring_at(p, from);
-		learner_learn(&p->lrn, from, &ps->e);
-		ps->state = PSLOT_FREE;
-		ps->slot = 0;
-	}
+	for (; from < p->commit; from++)
+		learner_learn(&p->lrn, from, &ring_at(p, from)->e);
 	deliver(p, ob);
-	if (p->recovering && !p->window_open && p->commit >= p->scan)
-		open_window(p, now, ob);
+	(void)now;
+}
+
+/*
+ * How long an ACCEPT waits for its quorum before going again: a few
+ * round trips as measured, so a datagram lost under load costs
+ * milliseconds, not a whole timeout; never more than the timeout.
+ */
+static void
+rtt_sample(struct proposer *p, uint64_t ms)
+{
+	/* srtt in 1/8 ms, Jacobson style: srtt += (sample - srtt) / 8. */
+	if (p->srtt8 == 0)
+		p->srtt8 = ms * 8 + 1;
+	else
+		p->srtt8 = p->srtt8 - p->srtt8 / 8 + ms;
+}
+
+static uint64_t
+rto(const struct proposer *p)
+{
+	uint64_t r = 4 * p->srtt8 / 8 + PROPOSER_MIN_RTO_MS;
+
+	return r < p->timeout_ms ? r : p->timeout_ms;
 }
 
 static void
@@ -526,33 +571,46 @@ on_accepted(struct proposer *p, uint64_t now, int i, const struct msg *m,
 		ps->acks |= (uint32_t)1 << i;
 		if (popcount(ps->acks) >= p->quorum) {
 			ps->state = PSLOT_CHOSEN;
+			rtt_sample(p, now - ps->sent_ms);
 			p->n_chosen++;
 		}
 	}
 	advance(p, now, ob);
 }
 
+/*
+ * Tell a client to send again soon: the window is full, or a value came
+ * before its predecessor.  It neither waits a timeout nor moves on.
+ */
 static void
-on_submit(struct proposer *p, const struct msg *m, struct outbox *ob)
+busy(uint64_t client, struct outbox *ob)
+{
+	struct msg *m;
+	unsigned i;
+
+	for (i = 0; i < ob->n; i++)
+		if (ob->o[i].role == AUTH_CLIENT && ob->o[i].client == client &&
+		    ob->o[i].m.type == MSG_REPLY &&
+		    ob->o[i].m.status == REPLY_BUSY)
+			return;
+	if ((m = outbox_add(ob, AUTH_CLIENT, 0, client, MSG_REPLY)) == NULL)
+		return;
+	m->client = client;
+	m->status = REPLY_BUSY;
+}
+
+static void
+submit_one(struct proposer *p, const struct entry *e, struct outbox *ob)
 {
 	struct psession *s;
 	uint64_t last;
 
-	/*
-	 * Serve only with the whole chosen prefix taken through the filter:
-	 * that is what tells a new value from one the log already holds.
-	 */
-	if (p->state != PROPOSER_LEADING || p->recovering ||
-	    p->lrn.next < p->commit) {
-		reply(p, m->client, m->seq, REPLY_REDIRECT, 0, ob);
-		return;
-	}
-	s = session(p, m->client);
+	s = session(p, e->client);
 	/* A session the filter does not know: the client vouches. */
-	if (!learner_session_last(&p->lrn, m->client, &last))
-		last = m->e[0].e.acked;
-	if (m->seq <= last) {
-		reply(p, m->client, m->seq, REPLY_OK, history(s, m->seq), ob);
+	if (!learner_session_last(&p->lrn, e->client, &last))
+		last = e->acked;
+	if (e->seq <= last) {
+		ack(e->client, e->seq, history(s, e->seq), ob);
 		return;
 	}
 	if (s->proposed < last)
@@ -562,13 +620,37 @@ on_submit(struct proposer *p, const struct msg *m, struct outbox *ob)
 	 * k - 1.  One in flight already, or early, is dropped; the client
 	 * sends it again.
 	 */
-	if (m->seq != s->proposed + 1)
+	if (e->seq != s->proposed + 1) {
+		/* Early: its predecessor was lost; have it sent again soon. */
+		if (e->seq > s->proposed + 1)
+			busy(e->client, ob);
 		return;
-	if (p->next_slot >= p->commit + PROPOSER_WINDOW)
-		return;		/* full: the client retransmits */
-	s->proposed = m->seq;
-	propose(p, p->next_slot, &m->e[0].e);
+	}
+	if (p->next_slot >= p->announced + PROPOSER_WINDOW) {
+		busy(e->client, ob);
+		return;
+	}
+	s->proposed = e->seq;
+	propose(p, p->next_slot, e);
 	p->next_slot++;
+}
+
+static void
+on_submit(struct proposer *p, const struct msg *m, struct outbox *ob)
+{
+	unsigned i;
+
+	/*
+	 * Serve only with the whole chosen prefix taken through the filter:
+	 * that is what tells a new value from one the log already holds.
+	 */
+	if (p->state != PROPOSER_LEADING || p->recovering ||
+	    p->lrn.next < p->commit) {
+		redirect(p, m->client, ob);
+		return;
+	}
+	for (i = 0; i < m->n; i++)
+		submit_one(p, &m->e[i].e, ob);
 }
 
 void
@@ -614,7 +696,8 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 			p->leader = m->ballot.node;
 			back_off(p, now, rnd);
 			if (m->commit > p->commit)
-				p->commit = p->next_slot = m->commit;
+				p->commit = p->next_slot = p->announced =
+				    m->commit;
 		}
 		break;
 	case MSG_SUBMIT:
@@ -625,8 +708,32 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 	default:
 		break;
 	}
-	if (p->state == PROPOSER_LEADING)
-		send_accepts(p, now, ob);
+}
+
+/*
+ * After a batch of proposer_receive calls: what the batch decided goes
+ * out in as few datagrams as fit, so batches grow with the load and an
+ * idle leader adds no delay.  The caller sends the outbox before the next
+ * proposer_receive: chosen entries it announces point into the ring.
+ */
+void
+proposer_flush(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	uint64_t s;
+
+	if (p->state != PROPOSER_LEADING)
+		return;
+	send_accepts(p, now, ob);
+	if (p->announced < p->commit) {
+		announce_all(p, p->announced, p->commit, ob);
+		for (s = p->announced; s < p->commit; s++) {
+			ring_at(p, s)->state = PSLOT_FREE;
+			ring_at(p, s)->slot = 0;
+		}
+		p->announced = p->commit;
+	}
+	if (p->recovering && !p->window_open && p->commit >= p->scan)
+		open_window(p, now, ob);
 }
 
 void
@@ -656,10 +763,10 @@ proposer_tick(struct proposer *p, uint64_t now, uint32_t rnd,
 		for (s = p->commit; s < p->next_slot; s++) {
 			struct pslot *ps = ring_at(p, s);
 			if (ps->slot == s && ps->state == PSLOT_PROPOSED &&
-			    now >= ps->sent_ms + p->timeout_ms)
+			    now >= ps->sent_ms + rto(p))
 				ps->resend = true;
 		}
-		send_accepts(p, now, ob);
+		proposer_flush(p, now, ob);
 		if (now >= p->heartbeat_ms)
 			heartbeat(p, now, ob);
 		break;

@@ -20,6 +20,7 @@
 #define PROPOSER_MAX_ACC	32	/* acceptors; acks are a bitmask */
 #define PROPOSER_MAX_PROP	32
 #define PROPOSER_SESSIONS	1024	/* client sessions tracked, LRU */
+#define PROPOSER_MIN_RTO_MS	5	/* ACCEPTs are not resent sooner */
 #define PROPOSER_HISTORY	256	/* written positions kept a session;
 					   clients keep no more in flight */
 
@@ -72,6 +73,8 @@ struct proposer {
 	uint64_t	 heartbeat_ms;	/* leader: next heartbeat due */
 	uint64_t	 commit;	/* slots below are known chosen */
 	uint64_t	 next_slot;	/* next fresh slot for a new value */
+	uint64_t	 announced;	/* slots below were announced, freed */
+	uint64_t	 srtt8;		/* smoothed ACCEPT round trip, ms * 8 */
 
 	/* Phase 1: the window [scan, scan_end) being recovered. */
 	bool		 recovering;	/* more windows may hold values */
@@ -112,9 +115,13 @@ void	proposer_init(struct proposer *, uint32_t id, const uint32_t *acc_ids,
 /* Timers: elections, retransmissions, heartbeats.  rnd: a random draw. */
 void	proposer_tick(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    struct outbox *);
-/* One authenticated message from role (AUTH_* numbering) and id. */
+/*
+ * One authenticated message from role (AUTH_* numbering) and id.  Call
+ * proposer_flush after a batch of them, before sending the outbox.
+ */
 void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
+void	proposer_flush(struct proposer *, uint64_t now_ms, struct outbox *);
 bool	proposer_is_leader(const struct proposer *);
 
 #define PROPOSER_VALBUF	((size_t)(PROPOSER_WINDOW + LEARNER_WINDOW) * VALUE_MAX)

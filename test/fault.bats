@@ -6,6 +6,12 @@ setup() {
 	load test_helper
 }
 
+@test "the history checker passes good histories and catches every kind of violation" {
+	run python3 "$BATS_TEST_DIRNAME/fault/fault.py" --self-test
+	assert_success
+	assert_line PASS
+}
+
 @test "under kill -9, SIGSTOP and restarts of every daemon the log keeps SPEC 4's guarantees" {
 	run python3 "$BATS_TEST_DIRNAME/fault/fault.py" \
 	    --bindir "$BATS_TEST_DIRNAME/.." --seconds 20

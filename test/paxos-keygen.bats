@@ -2,7 +2,7 @@
 
 setup() {
 	load test_helper
-	USAGE="usage: paxos-keygen [-hV]"
+	USAGE="usage: paxos-keygen [-hV] [--client]"
 }
 
 @test "-h prints usage to stdout and exits 0" {

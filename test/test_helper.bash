@@ -275,6 +275,13 @@ usage_matches_getopt() {
 		    { echo "usage lacks [--$g ...]: $usage" >&2; return 1; }
 		n=$((n + 1))
 	done
+	while read -r g; do
+		[ -n "$g" ] || continue
+		grep -qF "[--$g]" <<<"$usage" ||
+		    { echo "usage lacks [--$g]: $usage" >&2; return 1; }
+		n=$((n + 1))
+	done < <(grep -oE '\{ *"[a-z-]+", *no_argument' "$src" |
+	    sed -E 's/.*"([a-z-]+)".*/\1/')
 	groups=$(grep -oE '\[--?[A-Za-z][^]]*\]' <<<"$usage" | wc -l)
 	[ "$groups" = "$n" ] ||
 	    { echo "usage has $groups option groups, getopt $n: $usage" >&2; return 1; }

@@ -61,7 +61,7 @@ start() {
 	pids="$pids $!"
 	daemons="$daemons $1-$2:$!"
 	i=0
-	until grep -q ready "$dir/c/$1-$2.log"; do
+	until grep -qs ready "$dir/c/$1-$2.log"; do
 		i=$((i + 1))
 		[ $i -lt 200 ] || { cat "$dir/c/$1-$2.log" >&2; exit 1; }
 		sleep 0.02

@@ -116,8 +116,9 @@ main(int argc, char *argv[])
 			val[strlen((char *)val)] = size > 20 ? 'x' : '\0';
 			sent_us[sent] = now_us();
 			client_submit(&c, val, (uint32_t)size, sent,
-			    node_now_ms(), &ob);
+			    node_now_ms());
 		}
+		client_flush(&c, node_now_ms(), &ob);
 		node_flush(&nd, &ob);
 		if (poll(&pfd, 1, 5) == -1 && errno != EINTR)
 			die(EX_OSERR, "poll");

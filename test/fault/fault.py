@@ -3,17 +3,32 @@
 
 Starts a three-node cluster on 127.0.0.1 (three acceptors, proposers 1
 and 2, learners 1 and 2) in a temporary directory, drives it with
-concurrent paxos-submit clients, and meanwhile kills (-9), pauses
-(SIGSTOP) and restarts its daemons.  At the end it lets every client
+concurrent paxos-submit -n clients, and meanwhile kills (-9), stops
+(SIGSTOP), terminates and restarts its daemons, never more than one
+acceptor or one proposer at a time.  At the end it lets every client
 finish, waits until both learners have written every acknowledged
-position, and checks the history it recorded against the guarantees:
-agreement, validity, integrity, the positions paxos-submit -n reported,
-per-run and real-time order, the learners' resumption rules and, after
-kill -9 of every process at once, durability.
+position, kills every process at once and has a fresh learner write the
+log again, then checks the recorded history:
 
-Exit 0 when every check passes, 1 when one fails (the temporary
-directory is kept and named), 77 when a requested mode is unavailable.
-Python 3 standard library only.
+  agreement    the learners never hold two values at one position
+  validity     every value written was submitted
+  integrity    no value is written at two positions
+  ack          every value paxos-submit -n reported is at its position
+  order        one run's values in input order; each learner's output
+               in increasing positions, rewriting after kill -9 only
+               the lines after its saved position, and identically
+  real-time    a value reported before another was submitted is before it
+  durability   after kill -9 of everything, the same log, and new
+               values after it
+  exit         daemons end only when told, with 0 after SIGTERM
+
+Values of a paxos-submit run that gave up (exit 75) and were never
+reported may or may not be written, at most once and in order.
+events.log holds every fault and daemon log line with a time stamp.
+
+Exit 0 when every check passes (the directory is removed), 1 when one
+fails (the directory is kept and named), 77 when --netns-loss cannot
+run.  Python 3 standard library only.
 """
 
 import argparse
@@ -31,6 +46,8 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
+import types
 
 EX_SKIP = 77
 SUBMIT_TIMEOUT_MS = 30000
@@ -48,9 +65,20 @@ class Abort(Exception):
 # ---------------------------------------------------------------- set-up
 
 def free_base(rng):
-    """A base port B such that the ports of three nodes are free."""
+    """A base port B such that the ports of three nodes are free, outside
+    the ephemeral range: a daemon that is down must find its port free
+    again when it restarts, not taken by some client's socket."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = map(int, f.read().split())
+    except (OSError, ValueError):
+        lo, hi = 32768, 60999
+    bases = [b for b in range(10000, 65500, 10)
+             if b + 30 < lo or b > hi]
+    if not bases:
+        bases = list(range(20000, 60000, 10))
     for _ in range(500):
-        b = rng.randrange(20000, 60000, 10)
+        b = rng.choice(bases)
         ok = True
         for n in range(3):
             for k in range(4):
@@ -66,13 +94,13 @@ def free_base(rng):
     raise Abort("no free ports")
 
 
-def write_conf(path, base, data_dir):
+def write_conf(path, base, data_dir, persist="yes"):
     roles = {1: "acceptor proposer learner", 2: "acceptor proposer learner",
              3: "acceptor learner"}
     with open(path, "w") as f:
         f.write("[cluster]\nsecret_file = paxos.key\n"
                 "timeout = 100\nlearning_interval = 100\n"
-                "data_dir = %s\npersist = yes\n" % data_dir)
+                "data_dir = %s\npersist = %s\n" % (data_dir, persist))
         for n in (1, 2, 3):
             f.write("\n[node %d]\nhost = 127.0.0.1\nport = %d\nroles = %s\n"
                     % (n, base + 10 * (n - 1), roles[n]))
@@ -93,7 +121,6 @@ class Daemon:
                     if kind == "learner" else None)
         self.proc = None
         self.state = "down"         # up, stopped, down
-        self.expected_exit = False
         self.log_offset = 0         # where this incarnation's stderr starts
         # learners: (offset in .out, how the previous one ended, saved pos)
         self.segments = []
@@ -137,8 +164,8 @@ class Daemon:
             if out is not subprocess.DEVNULL:
                 out.close()
         self.h.pgids.add(self.proc.pid)
+        self.h.event("start %s pid %d" % (self.name, self.proc.pid))
         self.state = "up"
-        self.expected_exit = False
         deadline = now() + 10
         while ready_count(self.log) <= before:
             if self.proc.poll() is not None:
@@ -157,10 +184,8 @@ class Daemon:
         return True
 
     def kill9(self):
-        self.expected_exit = True
-        if self.state == "stopped":
-            pass  # SIGKILL ends a stopped process too
-        self.signal(signal.SIGKILL)
+        self.h.event("kill -9 %s" % self.name)
+        self.signal(signal.SIGKILL)       # ends a stopped process too
         self.proc.wait()
         self.h.pgids.discard(self.proc.pid)
         self.state = "down"
@@ -168,10 +193,11 @@ class Daemon:
 
     def term(self, limit=10):
         """SIGTERM, and the exit status SPEC 3 promises: 0."""
-        self.expected_exit = True
+        self.h.event("SIGTERM %s" % self.name)
         if self.state == "stopped":
             self.signal(signal.SIGCONT)
         self.signal(signal.SIGTERM)
+        self.last_end = "term"
         try:
             rc = self.proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
@@ -179,18 +205,20 @@ class Daemon:
                              % (self.name, limit))
             self.signal(signal.SIGKILL)
             rc = self.proc.wait()
+            self.last_end = "kill"
         if rc != 0:
             self.h.violation("exit", "%s exited %s after SIGTERM, not 0; "
                              "see %s" % (self.name, rc, self.log))
         self.h.pgids.discard(self.proc.pid)
         self.state = "down"
-        self.last_end = "term"
 
     def stop(self):
+        self.h.event("SIGSTOP %s" % self.name)
         self.signal(signal.SIGSTOP)
         self.state = "stopped"
 
     def cont(self):
+        self.h.event("SIGCONT %s" % self.name)
         self.signal(signal.SIGCONT)
         if self.state == "stopped":
             self.state = "up"
@@ -248,6 +276,7 @@ class Run:
         self.window = window
         self.values = []
         self.rc = None
+        self.end_t = None
         self.proc = None
 
 
@@ -296,6 +325,8 @@ class Client(threading.Thread):
         with h.lock:
             h.pgids.add(run.proc.pid)
             self.runs.append(run)
+        h.event("client %d run %d: paxos-submit pid %d -w %d, %d values" %
+                (self.k, r, run.proc.pid, run.window, n))
         reader = threading.Thread(target=self.read_acks, args=(run,),
                                   daemon=True)
         reader.start()
@@ -323,6 +354,7 @@ class Client(threading.Thread):
         while True:
             try:
                 run.rc = run.proc.wait(timeout=0.2)
+                run.end_t = now()
                 break
             except subprocess.TimeoutExpired:
                 if h.hard_deadline is not None and now() > h.hard_deadline:
@@ -333,6 +365,7 @@ class Client(threading.Thread):
         with h.lock:
             h.pgids.discard(run.proc.pid)
         reader.join()
+        h.event("client %d run %d: exit %s" % (self.k, r, run.rc))
         acked = 0
         with h.lock:
             for v in run.values:
@@ -397,9 +430,15 @@ class Harness:
         self.clients = []
         self.events = []        # heap of (time, n, what, daemon)
         self.nevents = 0
+        self.first_kinds = ["acceptor-kill", "proposer-kill", "learner-kill",
+                            "learner-term", "sigstop"]
+        self.rng.shuffle(self.first_kinds)
         self.rewritten = 0
         self.durability = None
         self.learner_logs = {}
+        self.t0 = now()
+        self.watch_stop = threading.Event()
+        self.events_log = open(os.path.join(self.dir, "events.log"), "w")
 
     def violation(self, prop, msg):
         with self.lock:
@@ -409,23 +448,39 @@ class Harness:
         with self.lock:
             self.notes.append(msg)
 
+    def event(self, msg):
+        """One line of events.log: seconds since the start, what happened."""
+        with self.lock:
+            self.events_log.write("%9.3f %s\n" % (now() - self.t0, msg))
+            self.events_log.flush()
+
     def count(self, kind):
         self.faults[kind] = self.faults.get(kind, 0) + 1
 
     # --- cluster
 
     def setup(self):
+        # Run copies, so that a rebuild during the run cannot change the
+        # programs a restart starts.
+        bindir = os.path.join(self.dir, "bin")
+        os.mkdir(bindir)
         for p in ("paxos-acceptor", "paxos-proposer", "paxos-learner",
                   "paxos-submit", "paxos-keygen"):
-            if not os.access(os.path.join(self.bindir, p), os.X_OK):
-                raise Abort("%s/%s missing; run make" % (self.bindir, p))
+            src = os.path.join(self.bindir, p)
+            if not os.access(src, os.X_OK):
+                raise Abort("%s missing; run make" % src)
+            shutil.copy2(src, bindir)
+        if self.args.status and os.access(os.path.join(
+                self.bindir, "paxos-status"), os.X_OK):
+            shutil.copy2(os.path.join(self.bindir, "paxos-status"), bindir)
+        self.bindir = bindir
         key = os.path.join(self.dir, "paxos.key")
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             subprocess.run([os.path.join(self.bindir, "paxos-keygen")],
                            stdout=f, check=True)
         self.base = free_base(self.rng)
-        write_conf(self.conf, self.base, "data")
+        write_conf(self.conf, self.base, "data", self.args.persist)
         for kind, ids in (("acceptor", (1, 2, 3)), ("proposer", (1, 2)),
                           ("learner", (1, 2))):
             for i in ids:
@@ -436,6 +491,67 @@ class Harness:
 
     def of(self, kind):
         return [d for (k, _), d in sorted(self.daemons.items()) if k == kind]
+
+    def watch(self):
+        """Copy new daemon log lines into events.log with a time stamp,
+        and note clients that have waited long for a report."""
+        offsets = {}
+        stalled = set()
+        status = os.path.join(self.bindir, "paxos-status")
+        next_status = 0
+        while not self.watch_stop.is_set():
+            if self.args.status and now() >= next_status and \
+                    os.access(status, os.X_OK):
+                next_status = now() + self.args.status
+                self.log_status(status)
+            for d in list(self.daemons.values()):
+                off = offsets.get(d.log, 0)
+                try:
+                    with open(d.log, "rb") as f:
+                        f.seek(off)
+                        data = f.read()
+                except FileNotFoundError:
+                    continue
+                end = data.rfind(b"\n") + 1
+                for line in data[:end].splitlines():
+                    self.event("log %s" % line.decode("utf-8", "replace"))
+                offsets[d.log] = off + end
+            t = now()
+            for c in self.clients:
+                with self.lock:
+                    run = c.runs[-1] if c.runs else None
+                    if run is None or run.rc is not None:
+                        continue
+                    waiting = [v for v in run.values if v.ack_t is None]
+                    last = max([v.ack_t for v in run.values
+                                if v.ack_t is not None] + [0])
+                if waiting and t - max(last, waiting[0].sub_t) > 2:
+                    if (c.k, run.run) not in stalled:
+                        stalled.add((c.k, run.run))
+                        self.event("client %d run %d: nothing reported for "
+                                   "2 s, %d values waiting" %
+                                   (c.k, run.run, len(waiting)))
+                elif (c.k, run.run) in stalled:
+                    stalled.discard((c.k, run.run))
+                    self.event("client %d run %d: reports again" %
+                               (c.k, run.run))
+            time.sleep(0.05)
+
+    def log_status(self, status):
+        """--status: what paxos-status says of the proposers, in
+        events.log (written: the position its copy of the log reached)."""
+        try:
+            r = subprocess.run([status, "--json", "-c", self.conf],
+                               capture_output=True, timeout=5)
+            rows = json.loads(r.stdout)
+        except (subprocess.TimeoutExpired, ValueError) as e:
+            self.event("status: %r" % e)
+            return
+        self.event("status " + "; ".join(
+            "%s %s %s%s" % (x.get("role"), x.get("node"), x.get("state"),
+                            "".join(" %s=%s" % (k, x[k]) for k in
+                                    ("ballot", "commit", "written") if k in x))
+            for x in rows if x.get("role") != "learner"))
 
     def schedule(self, delay, what, d):
         self.nevents += 1
@@ -484,7 +600,11 @@ class Harness:
             choices += ["sigstop"] * 2
         if not choices:
             return
-        kind = rng.choice(choices)
+        # every kind early on, so that even a short run has each
+        first = [k for k in self.first_kinds if k in choices]
+        kind = first[0] if first else rng.choice(choices)
+        if kind in self.first_kinds:
+            self.first_kinds.remove(kind)
         if kind == "acceptor-kill":
             d = rng.choice(self.of("acceptor"))
             d.kill9()
@@ -551,7 +671,7 @@ class Harness:
             for d in self.of("learner"):
                 have = set()
                 with open(d.out, "rb") as f:
-                    for line in f:
+                    for line in f.read().split(b"\n")[:-1]:   # whole lines
                         p = line.split(b"\t", 1)[0]
                         if p.isdigit():
                             have.add(int(p))
@@ -571,8 +691,8 @@ class Harness:
 
     def durability_phase(self):
         """SPEC 4.5: kill -9 everything at once, restart, learn again."""
+        self.event("kill -9 every daemon")
         for d in self.daemons.values():
-            d.expected_exit = True
             d.signal(signal.SIGKILL)
         for d in self.daemons.values():
             if d.proc is not None:
@@ -598,13 +718,14 @@ class Harness:
                 stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
                 start_new_session=True)
         self.pgids.add(proc.pid)
+        limit = max(60, n // 2000)
         try:
-            rc = proc.wait(timeout=60)
+            rc = proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             rc = proc.wait()
             self.violation("durability", "fresh learner 3 did not write %d "
-                           "values within 60 s; see %s" % (n, log))
+                           "values within %d s; see %s" % (n, limit, log))
         self.pgids.discard(proc.pid)
         if rc not in (0, -signal.SIGKILL):
             self.violation("durability", "fresh learner 3 exited %s; see %s"
@@ -625,9 +746,34 @@ class Harness:
                             got[first] if first < len(got) else None,
                             want[first] if first < len(want) else None))
         self.durability = (n, len(got), prop.name)
+        self.after_restart(dconf, l1.entries[-1][0] if l1.entries else 0)
         for d in self.daemons.values():
             if d.state != "down":
                 d.term()
+
+    def after_restart(self, dconf, top):
+        """The restarted cluster goes on, after what was written before."""
+        val = b"after-restart-%d" % self.args.seed
+        r = subprocess.run([os.path.join(self.bindir, "paxos-submit"), "-n",
+                            "-t", str(SUBMIT_TIMEOUT_MS), "-c", self.conf],
+                           input=val + b"\n", capture_output=True,
+                           timeout=SUBMIT_TIMEOUT_MS / 1000 + 10)
+        pos = r.stdout.strip()
+        if r.returncode != 0 or not pos.isdigit():
+            self.violation("durability", "after the restart, paxos-submit "
+                           "exited %d (%r)" % (r.returncode, r.stderr))
+            return
+        if int(pos) <= top:
+            self.violation("durability", "after the restart, a new value got "
+                           "position %s, at or below %d that learner 1 had "
+                           "written" % (pos.decode(), top))
+        r = subprocess.run([os.path.join(self.bindir, "paxos-learner"), "-n",
+                            "-c", dconf, "-i", "3", "--from", pos.decode(),
+                            "--count", "1"], capture_output=True, timeout=60)
+        if r.stdout != pos + b"\t" + val + b"\n":
+            self.violation("durability", "after the restart, %r reported at "
+                           "%s, learner 3 wrote %r" % (val, pos.decode(),
+                                                        r.stdout[:80]))
 
     def stop_all(self):
         for d in self.daemons.values():
@@ -675,6 +821,7 @@ def parse_learner(h, d):
         data = f.read()
     ll = LearnerLog(d.name)
     bounds = [s[0] for s in d.segments[1:]] + [len(data)]
+    own_last = 0
     for i, (off, after, saved) in enumerate(d.segments):
         seg = data[off:bounds[i]]
         ended = d.segments[i + 1][1] if i + 1 < len(d.segments) \
@@ -686,23 +833,28 @@ def parse_learner(h, d):
                             "partial line %r" % (d.name, i + 1, ended,
                                                  lines[-1][:60]))
         lines = lines[:-1]
-        merge(h, ll, i + 1, after, saved, lines)
+        own_last = merge(h, ll, i + 1, after, saved, own_last, lines)
     return ll
 
 
-def merge(h, ll, inc, after, saved, lines):
-    """Append one incarnation's lines to ll, checking SPEC 3's rules:
-    after kill -9 it rewrites exactly the lines after its saved position
-    (identical, same positions), after SIGTERM nothing twice."""
+def merge(h, ll, inc, after, saved, own_last, lines):
+    """Append one incarnation's lines to ll, checking SPEC 3's rules.
+    A learner resumes after its saved position, and rewrites, identical
+    and in order, every line it had written after it: the lines written
+    after the last save before a kill -9.  Nothing at or below the saved
+    position is written again, and, after SIGTERM, nothing the stopped
+    incarnation had written (own_last: the last position it wrote; what
+    an earlier kill -9 left to rewrite may still come).  Returns this
+    incarnation's own_last."""
     name = ll.name
-    last = ll.entries[-1][0] if ll.entries else 0
-    if after == "kill":
-        k = bisect.bisect_right([e[0] for e in ll.entries], saved)
-        expect = ll.entries[k:]
-    else:
-        expect = []
+    floor = saved
+    if after == "term" and own_last > floor:
+        floor = own_last
+    k = bisect.bisect_right([e[0] for e in ll.entries], floor)
+    expect = ll.entries[k:]
     j = 0
-    prev = saved if after == "kill" else last
+    prev = floor
+    mine = 0
     for line in lines:
         p, tab, v = line.partition(b"\t")
         if not tab or not p.isdigit() or int(p) < 1:
@@ -711,19 +863,23 @@ def merge(h, ll, inc, after, saved, lines):
             continue
         pos = int(p)
         if pos <= prev:
-            what = ("wrote position %d again after SIGTERM (last %d)" %
-                    (pos, last)) if after == "term" and pos <= last else \
-                ("position %d not after %d%s" %
-                 (pos, prev, " (its saved position)" if prev == saved and
-                  after == "kill" and j == 0 else ""))
+            if mine:
+                what = "position %d after %d" % (pos, prev)
+            elif after == "term" and pos <= own_last:
+                what = ("after SIGTERM, wrote again position %d (the "
+                        "stopped learner had written up to %d)" %
+                        (pos, own_last))
+            else:
+                what = ("wrote again position %d, at or below its saved "
+                        "position %d" % (pos, saved))
             h.violation("order", "%s incarnation %d: %s" % (name, inc, what))
             continue
-        prev = pos
+        prev = mine = pos
         if j < len(expect):
             while j < len(expect) and expect[j][0] < pos:
-                h.violation("order", "%s incarnation %d: rewriting after "
-                            "kill -9, skipped position %d it had written" %
-                            (name, inc, expect[j][0]))
+                h.violation("order", "%s incarnation %d: resuming after %d, "
+                            "skipped position %d it had written before" %
+                            (name, inc, floor, expect[j][0]))
                 j += 1
             if j < len(expect) and expect[j][0] == pos:
                 if expect[j][1] != v:
@@ -734,12 +890,13 @@ def merge(h, ll, inc, after, saved, lines):
                 j += 1
                 continue
             if j < len(expect):
-                h.violation("order", "%s incarnation %d: rewriting after "
-                            "kill -9, wrote position %d it had skipped" %
-                            (name, inc, pos))
+                h.violation("order", "%s incarnation %d: resuming after %d, "
+                            "wrote position %d it had skipped before" %
+                            (name, inc, floor, pos))
                 continue
         ll.entries.append((pos, v))
         ll.map[pos] = v
+    return mine
 
 
 def check(h):
@@ -836,6 +993,98 @@ def check(h):
     return logs
 
 
+# -------------------------------------------------------------- self-test
+
+class Fake:
+    """A made-up history for the checker: learner files and values."""
+
+    def __init__(self, tmp, learners, runs):
+        self.violations, self.notes = [], []
+        self.rewritten = 0
+        self.learner_logs = {}
+        self.values = {}
+        self.daemons = {}
+        for i, segs in enumerate(learners, 1):
+            d = types.SimpleNamespace(name="learner-%d" % i, segments=[],
+                                      last_end="term",
+                                      out=os.path.join(tmp, "l%d.out" % i))
+            data = b""
+            for after, saved, text in segs:
+                d.segments.append((len(data), after, saved))
+                data += text
+            with open(d.out, "wb") as f:
+                f.write(data)
+            self.daemons[("learner", i)] = d
+        c = types.SimpleNamespace(k=1, runs=[])
+        for r, vals in enumerate(runs, 1):
+            run = Run(1, r, 1)
+            for i, (v, sub, ack, pos) in enumerate(vals):
+                rec = Value(v, 1, r, i, sub)
+                rec.ack_t, rec.pos = ack, pos
+                rec.status = "acked" if ack is not None else "maybe"
+                run.values.append(rec)
+                self.values[v] = rec
+            c.runs.append(run)
+        self.clients = [c]
+
+    violation = Harness.violation
+    note = Harness.note
+    of = Harness.of
+    lock = threading.RLock()
+
+
+def self_test():
+    """The checker must pass good histories and catch bad ones."""
+    abc = [[(b"a", 0, 1, 1), (b"b", 0, 2, 2), (b"c", 3, 4, 3)]]
+    log = b"1\ta\n2\tb\n3\tc\n"
+    cases = [
+        ("good", [[(None, 0, log)], [(None, 0, log)]], abc, None),
+        ("two learners differ", [[(None, 0, log)],
+                                 [(None, 0, log.replace(b"c", b"x"))]],
+         abc, "agreement"),
+        ("never submitted", [[(None, 0, log + b"4\tz\n")],
+                             [(None, 0, log)]], abc, "validity"),
+        ("written twice", [[(None, 0, log + b"4\ta\n")], [(None, 0, log)]],
+         abc, "integrity"),
+        ("not where reported", [[(None, 0, b"1\ta\n2\tc\n3\tb\n")]] * 2,
+         [[(b"a", 0, 1, 1), (b"b", 0, 2, 2), (b"c", 0, 2, 3)]], "ack"),
+        ("run out of order", [[(None, 0, b"1\tb\n2\ta\n")]] * 2,
+         [[(b"a", 0, None, None), (b"b", 0, None, None)]], "order"),
+        ("real time", [[(None, 0, b"1\tb\n2\ta\n")]] * 2,
+         [[(b"a", 0, 1, None)], [(b"b", 2, None, None)]], "real-time"),
+        ("kill -9, rewrite", [[(None, 0, log), ("kill", 1, log[4:])],
+                              [(None, 0, log)]], abc, None),
+        ("kill -9, then SIGTERM before the rewrite",
+         [[(None, 0, log), ("kill", 1, b""), ("term", 1, log[4:])],
+          [(None, 0, log)]], abc, None),
+        ("kill -9, rewrite below the saved position",
+         [[(None, 0, log), ("kill", 2, log[4:])], [(None, 0, log)]],
+         abc, "order"),
+        ("kill -9, rewrite differs",
+         [[(None, 0, log), ("kill", 1, b"2\tc\n3\tb\n")],
+          [(None, 0, log)]], abc, "agreement"),
+        ("SIGTERM, written again", [[(None, 0, log), ("term", 3, b"3\tc\n")],
+                                    [(None, 0, log)]], abc, "order"),
+        ("a learner skips", [[(None, 0, b"1\ta\n3\tc\n")],
+                             [(None, 0, log)]], abc, "order"),
+    ]
+    tmp = tempfile.mkdtemp(prefix="paxos-fault-self.")
+    bad = 0
+    try:
+        for name, learners, runs, want in cases:
+            f = Fake(tmp, learners, runs)
+            check(f)
+            got = sorted({p for p, _ in f.violations})
+            ok = (not got) if want is None else want in got
+            print("%s %s: %s" % ("ok" if ok else "NOT OK", name,
+                                 ", ".join(got) or "no violation"))
+            bad += not ok
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("FAIL" if bad else "PASS")
+    return 1 if bad else 0
+
+
 # ------------------------------------------------------------------- main
 
 def summary(h, logs, started):
@@ -862,6 +1111,26 @@ def summary(h, logs, started):
               "-9 of every process (restarted %s)" % (h.durability[1],
                                                        h.durability[0],
                                                        h.durability[2]))
+    lat = sorted(v.ack_t - v.sub_t for v in vs if v.status == "acked")
+    if lat:
+        print("latency from submission to report: median %.3f s, 99%% %.3f "
+              "s, max %.3f s; %d values over 5 s" % (
+                  lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1],
+                  sum(x > 5 for x in lat)))
+    # a run that gave up counts as a report when it ends, so a stall
+    # that lasted until the end shows
+    acks = sorted([v.ack_t for v in vs if v.ack_t is not None] +
+                  [r.end_t for r in runs if r.rc != 0 and r.end_t])
+    if len(acks) > 1:
+        gap, i = max((acks[i + 1] - acks[i], i) for i in range(len(acks) - 1))
+        print("longest time without any report: %.2f s (from %.1f s to %.1f "
+              "s of events.log)" % (gap, acks[i] - h.t0, acks[i + 1] - h.t0))
+    stalled = [r for r in runs if r.rc == 75]
+    if stalled:
+        print("liveness warning: %d paxos-submit runs waited %d s for a "
+              "commit and exited 75, with at most one acceptor and one "
+              "proposer down at a time" % (len(stalled),
+                                           SUBMIT_TIMEOUT_MS // 1000))
     print("duration: %.1f s, seed %d, dir %s" % (now() - started, h.args.seed,
                                                   h.dir))
     for n in h.notes[:MAX_SHOWN]:
@@ -904,7 +1173,7 @@ def netns_reexec(args):
                      "{ type filter hook input priority 0; }"],
                     ["nft", "add", "rule", "inet", "t", "c", "meta", "l4proto",
                      "udp", "numgen", "random", "mod", "100", "<", str(pct),
-                     "drop"]):
+                     "counter", "drop"]):
             r = subprocess.run(["ip", "netns", "exec", ns] + cmd,
                                capture_output=True)
             if r.returncode != 0:
@@ -914,14 +1183,21 @@ def netns_reexec(args):
               flush=True)
         env = dict(os.environ, PAXOS_FAULT_NETNS=ns)
         p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable,
-                              os.path.abspath(__file__)] + sys.argv[1:],
+                              os.path.abspath(__file__)] + sys.argv[1:] +
+                             ["--seed", str(args.seed)],
                              env=env)
         try:
-            return p.wait()
+            rc = p.wait()
         except BaseException:
             p.send_signal(signal.SIGTERM)
             p.wait()
             raise
+        r = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "chain",
+                            "inet", "t", "c"], capture_output=True, text=True)
+        m = re.search(r"counter packets (\d+)", r.stdout)
+        if m:
+            print("netns %s: dropped %s UDP datagrams" % (ns, m.group(1)))
+        return rc
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -938,18 +1214,34 @@ def on_signal(sig, frame):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bindir", default=os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+        os.path.dirname(os.path.abspath(__file__)), "..", ".."),
+        help="where the programs are (default: the top directory)")
     g = ap.add_mutually_exclusive_group()
-    g.add_argument("--seconds", type=float, default=25)
-    g.add_argument("--minutes", type=float)
-    ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--seed", type=int)
-    ap.add_argument("--netns-loss", type=int, metavar="PCT")
+    g.add_argument("--seconds", type=float, default=25,
+                   help="how long to inject faults (default 25)")
+    g.add_argument("--minutes", type=float, help="the same, in minutes")
+    ap.add_argument("--clients", type=int, default=4,
+                    help="concurrent paxos-submit clients (default 4)")
+    ap.add_argument("--seed", type=int,
+                    help="for every random choice (default: a random one)")
+    ap.add_argument("--netns-loss", type=int, metavar="PCT",
+                    help="run in a new network namespace whose loopback "
+                    "drops PCT%% of UDP datagrams (root, ip, nft)")
     ap.add_argument("--durability", action=argparse.BooleanOptionalAction,
-                    default=True)
+                    default=True, help="end with kill -9 of every process "
+                    "and a fresh learner (default yes)")
+    ap.add_argument("--persist", choices=("yes", "no"), default="yes",
+                    help="no: acceptors keep nothing on disk, so the "
+                    "durability phase must fail (a test of the checker)")
+    ap.add_argument("--status", type=float, metavar="SEC",
+                    help="log paxos-status every SEC seconds in events.log")
+    ap.add_argument("--self-test", action="store_true",
+                    help="run the checker on made-up histories, good and bad")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory on success")
     args = ap.parse_args()
+    if args.self_test:
+        return self_test()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 1 << 31)
     seconds = args.minutes * 60 if args.minutes is not None else args.seconds
@@ -969,6 +1261,8 @@ def main():
     logs = []
     try:
         h.setup()
+        watcher = threading.Thread(target=h.watch, daemon=True)
+        watcher.start()
         for k in range(1, args.clients + 1):
             c = Client(h, k, args.seed * 1000 + k)
             h.clients.append(c)
@@ -983,7 +1277,10 @@ def main():
         logs = check(h)
     except Abort as e:
         h.violation("harness", str(e))
+    except Exception:
+        h.violation("harness", traceback.format_exc())
     finally:
+        h.watch_stop.set()
         h.stop_clients.set()
         h.kill_everything()
     try:

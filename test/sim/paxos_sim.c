@@ -583,6 +583,7 @@ deliver(struct sim *s, struct dgram *d)
 	case PROP:
 		proposer_receive(s->prop[to->idx], s->now,
 		    (uint32_t)splitmix64(&s->rng), role, fid, &s->in, &s->ob);
+		proposer_flush(s->prop[to->idx], s->now, &s->ob);
 		flush(s, d->to);
 		return 0;
 	case LRN:
@@ -621,8 +622,7 @@ tick_clients(struct sim *s)
 		    rnd(s, 4) == 0) {
 			value_bytes(i + 1, sc->next + 1, buf, &len);
 			sc->submit_ms[sc->next] = s->now;
-			client_submit(&sc->c, buf, len, sc->next + 1, s->now,
-			    &s->ob);
+			client_submit(&sc->c, buf, len, sc->next + 1, s->now);
 			sc->next++;
 		}
 		client_tick(&sc->c, s->now, &s->ob);
