@@ -53,10 +53,31 @@ ids_with_role(const struct conf *c, unsigned role, uint32_t *ids)
 	return n;
 }
 
-struct round_file {
+struct saved_state {
 	char		 path[PATH_MAX + 32];
 	uint64_t	 saved;
+	/*
+	 * The proposer's view of the log (position and duplicate filter),
+	 * so that a restart resumes there instead of reading the whole log
+	 * again before it can lead.
+	 */
+	char		 log_path[PATH_MAX + 32];
+	uint64_t	 log_saved;
+	uint64_t	 log_save_ms;
 };
+
+#define LOG_SAVE_MS	200
+
+static void
+save_log(struct proposer *p, struct saved_state *rf, uint64_t now)
+{
+	if (p->lrn.next - 1 == rf->log_saved || now < rf->log_save_ms)
+		return;
+	if (store_save_learner(rf->log_path, &p->lrn) == -1)
+		die(EX_IOERR, "save %s", rf->log_path);
+	rf->log_saved = p->lrn.next - 1;
+	rf->log_save_ms = now + LOG_SAVE_MS;
+}
 
 /*
  * Send what the core asked for, after making its round durable: a
@@ -65,7 +86,7 @@ struct round_file {
  */
 static void
 send_out(struct node *nd, struct proposer *p, struct outbox *ob,
-    struct round_file *rf)
+    struct saved_state *rf)
 {
 	if (p->ballot.round > rf->saved) {
 		if (store_save_counter(rf->path, p->ballot.round) == -1)
@@ -93,7 +114,7 @@ status(struct node *nd, const struct proposer *p, const struct msg *req)
 
 static void
 serve(struct node *nd, struct proposer *p, struct outbox *ob,
-    struct round_file *rf)
+    struct saved_state *rf)
 {
 	struct pollfd pfd = { nd->fd, POLLIN, 0 };
 	struct auth_peer from;
@@ -131,6 +152,7 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 		send_out(nd, p, ob, rf);
 		proposer_tick(p, node_now_ms(), randombytes_random(), ob);
 		send_out(nd, p, ob, rf);
+		save_log(p, rf, node_now_ms());
 		if (p->state != was) {
 			if (p->state == PROPOSER_LEADING)
 				log_info("leading ballot=%" PRIu64 ".%" PRIu32
@@ -150,7 +172,7 @@ main(int argc, char *argv[])
 	static struct node nd;
 	static struct proposer p;
 	static struct out outs[OUTBOX];
-	static struct round_file rf;
+	static struct saved_state rf;
 	struct outbox ob = { 0, OUTBOX, 0, outs };
 	uint32_t acc_ids[CONF_MAX_NODES], prop_ids[CONF_MAX_NODES];
 	unsigned n_acc, n_prop;
@@ -225,6 +247,23 @@ main(int argc, char *argv[])
 		die(EX_IOERR, "read %s", rf.path);
 	proposer_init(&p, nd.id, acc_ids, n_acc, prop_ids, n_prop,
 	    nd.conf.timeout_ms, valbuf, rf.saved, node_now_ms());
+	snprintf(rf.log_path, sizeof(rf.log_path), "%s/proposer-%" PRIu32
+	    ".log", nd.conf.data_dir, nd.id);
+	if ((r = store_load_learner(rf.log_path, &rf.log_saved, NULL,
+	    false)) == -2)
+		diex(EX_DATAERR, "%s: not a proposer state file", rf.log_path);
+	if (r == -1)
+		die(EX_IOERR, "read %s", rf.log_path);
+	if (rf.log_saved > 0) {
+		/* Positions up to the saved one are chosen: start after. */
+		learner_init(&p.lrn, acc_ids, n_acc, nd.conf.timeout_ms,
+		    valbuf + (size_t)PROPOSER_WINDOW * VALUE_MAX,
+		    rf.log_saved + 1, node_now_ms());
+		if (store_load_learner(rf.log_path, &rf.log_saved, &p.lrn,
+		    true) != 0)
+			die(EX_IOERR, "read %s", rf.log_path);
+		p.commit = p.next_slot = p.announced = rf.log_saved + 1;
+	}
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -232,6 +271,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	node_ready(&nd, "proposer");
 	serve(&nd, &p, &ob, &rf);
+	rf.log_save_ms = 0;
+	save_log(&p, &rf, node_now_ms());
 	node_close(&nd);
 	free(valbuf);
 	return EX_OK;

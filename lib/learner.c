@@ -230,6 +230,14 @@ session(struct learner *l, uint64_t client)
 	return oldest;
 }
 
+uint64_t
+learner_session_pos(struct learner *l, uint64_t client, uint64_t seq)
+{
+	struct lsession *s = session(l, client);
+
+	return s->client == client && s->last == seq ? s->used : 0;
+}
+
 bool
 learner_session_last(struct learner *l, uint64_t client, uint64_t *last)
 {

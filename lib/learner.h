@@ -16,7 +16,7 @@
 #define LEARNER_WINDOW		256	/* slots held ahead of delivery */
 #define LEARNER_MAX_ACC		32
 #define LEARNER_SESSIONS	4096	/* client sessions for the filter */
-#define LEARNER_FAST_MS		5	/* re-ask this soon while catching up */
+#define LEARNER_FAST_MS		1	/* re-ask this soon while catching up */
 
 struct lslot {
 	uint64_t	 slot;		/* 0: empty */
@@ -78,7 +78,11 @@ bool	learner_peek(struct learner *, struct entry *, enum learner_verdict *);
 void	learner_advance(struct learner *);
 /* An entry known chosen at slot (the leader's own, or announced). */
 void	learner_learn(struct learner *, uint64_t slot, const struct entry *);
-/* The last seq the filter took from a session: false if it has none. */
+/*
+ * The last seq the filter took from a session: false if it has none.
+ * learner_session_pos: the position it was written at, 0 if unknown.
+ */
+uint64_t learner_session_pos(struct learner *, uint64_t client, uint64_t seq);
 bool	learner_session_last(struct learner *, uint64_t client,
 	    uint64_t *last);
 

@@ -463,12 +463,18 @@ announce_all(struct proposer *p, uint64_t from, uint64_t to,
 	}
 }
 
+/*
+ * Where the filter wrote seq of a session: from the history, or, after a
+ * restart that lost it, from the filter's record of its last write.
+ */
 static uint64_t
-history(const struct psession *s, uint64_t seq)
+history(struct proposer *p, const struct psession *s, uint64_t seq)
 {
 	unsigned h = (unsigned)(seq % PROPOSER_HISTORY);
 
-	return s->hist_seq[h] == seq ? s->hist_slot[h] : 0;
+	if (s->hist_seq[h] == seq)
+		return s->hist_slot[h];
+	return learner_session_pos(&p->lrn, s->client, seq);
 }
 
 /*
@@ -502,7 +508,7 @@ deliver(struct proposer *p, struct outbox *ob)
 			}
 			if (p->state == PROPOSER_LEADING && v != LEARNER_GAP)
 				ack(e.client, e.seq, v == LEARNER_WRITE ? slot :
-				    history(s, e.seq), ob);
+				    history(p, s, e.seq), ob);
 		}
 		learner_advance(&p->lrn);
 	}
@@ -610,7 +616,7 @@ submit_one(struct proposer *p, const struct entry *e, struct outbox *ob)
 	if (!learner_session_last(&p->lrn, e->client, &last))
 		last = e->acked;
 	if (e->seq <= last) {
-		ack(e->client, e->seq, history(s, e->seq), ob);
+		ack(e->client, e->seq, history(p, s, e->seq), ob);
 		return;
 	}
 	if (s->proposed < last)
