@@ -106,6 +106,15 @@ check: all check-core $(UNIT) $(SIM) sim-teeth
 sim: $(SIM)
 	./$(SIM) -s 1 -n $(SEEDS)
 
+# The long runs: the fault test on real processes for MINUTES minutes
+# (with 20% datagram loss in a network namespace when root and nft
+# allow), then SOAK_SEEDS simulator seeds.
+MINUTES ?= 10
+SOAK_SEEDS ?= 100000
+soak: all $(SIM)
+	python3 test/fault/fault.py --bindir "$(CURDIR)" --minutes $(MINUTES)
+	./$(SIM) -s 1000000 -n $(SOAK_SEEDS)
+
 deps:
 	@if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
 	$$s apt-get update && $$s apt-get install -y build-essential \
@@ -169,7 +178,7 @@ clean:
 	    test/sim/teeth.log lib/libpaxos.a */*.o */*.d test/*/*.o \
 	    test/*/*.d test/unit/*.tap san
 
-.PHONY: all bench check check-core sim sim-teeth deps demo install uninstall clean
+.PHONY: all bench check check-core sim sim-teeth soak deps demo install uninstall clean
 .SECONDARY:
 -include $(wildcard */*.d test/*/*.d san/*/*.d san/test/*/*.d)
 
