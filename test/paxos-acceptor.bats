@@ -287,3 +287,21 @@ teardown() {
 	assert_output ""
 	[[ "$stderr" =~ ^"paxos-acceptor: fatal: acceptor 1 $D/data/acceptor-1: ".+$ ]]
 }
+
+@test "stderr lines carry syslog priorities when JOURNAL_STREAM names stderr" {
+	local log
+	log=$(daemon_log paxos-acceptor 1)
+	: > "$log"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$log") start_daemon paxos-acceptor 1
+	run -0 cat "$log"
+	assert_line --regexp '^<6>paxos-acceptor: acceptor 1 ready on '
+}
+
+@test "stderr lines are plain when JOURNAL_STREAM names another stream" {
+	local log
+	log=$(daemon_log paxos-acceptor 1)
+	: > "$log"
+	JOURNAL_STREAM=1:1 start_daemon paxos-acceptor 1
+	run -0 cat "$log"
+	assert_line --regexp '^paxos-acceptor: acceptor 1 ready on '
+}
