@@ -96,10 +96,11 @@ sim-teeth: test/sim/paxos_sim_broken
 	@echo "sim-teeth: with a broken quorum rule: $$(tail -1 \
 	    test/sim/teeth.log)"
 
-check: all check-core $(UNIT) $(SIM) sim-teeth
+check: all check-core $(UNIT) $(SIM) sim-teeth tools san-programs
 	@for t in $(UNIT); do ./$$t > $$t.tap || { cat $$t.tap; exit 1; }; \
 	    echo "$$t: $$(grep -c '^ok' $$t.tap) passed"; done
 	./$(SIM) -s 1 -n $(SEEDS)
+	$(MAKE) fuzz-check
 	mandoc -Tlint -W warning man/*.[0-9]
 	PATH="$(CURDIR):$$PATH" $(BATS) test
 
@@ -174,7 +175,8 @@ uninstall:
 
 clean:
 	rm -rf $(PROGS) $(UNIT) $(SIM) test/sim/paxos_sim_broken \
-	    test/bench/bench_client \
+	    test/bench/bench_client test/tools/paxos-forge \
+	    test/tools/paxos-flood test/fuzz/mkseeds \
 	    test/sim/teeth.log lib/libpaxos.a */*.o */*.d test/*/*.o \
 	    test/*/*.d test/unit/*.tap san
 

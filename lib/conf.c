@@ -16,6 +16,7 @@
 #include "conf.h"
 
 #define CONF_FILE_MAX	(1024 * 1024)
+#define CONF_PATH_PRINT_MAX	183	/* "secret_file = " + path <= 197 */
 
 /* Keys seen in [cluster], so a second one is an error. */
 #define SEEN_SECRET	0x01
@@ -177,8 +178,10 @@ set_path(struct parse *p, char *dst, size_t len, const char *name,
 		n = snprintf(dst, len, "%s", value);
 	else
 		n = snprintf(dst, len, "%s/%s", p->dir, value);
-	if (n < 0 || (size_t)n >= len)
-		return fail(p, "%s: path too long", name);
+	/* -nv prints it absolute, and that line must load again. */
+	if (n < 0 || (size_t)n >= len || n > CONF_PATH_PRINT_MAX)
+		return fail(p, "%s: path too long (over %d bytes once made "
+		    "absolute)", name, CONF_PATH_PRINT_MAX);
 	return 1;
 }
 
@@ -340,7 +343,9 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 0;
 	if (strcmp(name, "host") == 0) {
 		ONCE(*seen, NSEEN_HOST, name);
-		if (value[0] == '\0' || strlen(value) >= sizeof(n->host))
+		/* A name or address has no blank, ';' or '#' in it. */
+		if (value[0] == '\0' || strlen(value) >= sizeof(n->host) ||
+		    strpbrk(value, " \t;#") != NULL)
 			return fail(p, "host: '%s' is not a host name", value);
 		strcpy(n->host, value);
 		return 1;

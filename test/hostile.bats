@@ -363,7 +363,7 @@ AT_LEARNER=(chosen 6 evil)
 
 @test "a flood of garbage at every daemon for 10 s: no daemon dies, memory stays bounded, values commit" {
 	cluster_up
-	local pid hwm rss lines0 lines1 d0 d1 sub f
+	local pid hwm rss lines0 lines1 d0 d1 sub f v
 	# acceptors 1-3, proposer 1, learner 1
 	local ports="$((BASE + 1)) $((BASE + 11)) $((BASE + 21)) $((BASE + 2)) $((BASE + 3))"
 	declare -A rss0
@@ -373,10 +373,14 @@ AT_LEARNER=(chosen 6 evil)
 	done
 	lines0=$(cat "$D"/*.log | wc -l)
 	d0=$(drops acceptor 1)
-	"$TOOLS/paxos-flood" -d 10 $ports > "$D/flood.out" &
+	"$TOOLS/paxos-flood" -d 10 $ports > "$D/flood.out" 3>&- &
 	local flood=$!
 	seq 1 500 | sed 's/^/flood-/' > "$D/in"
-	submit -w 32 -t 20000 < "$D/in" &
+	# 100 values over 8 s of the flood, then 400 at once
+	{
+		head -100 "$D/in" | while read -r v; do echo "$v"; sleep 0.08; done
+		tail -n +101 "$D/in"
+	} | submit -w 32 -t 20000 3>&- &
 	sub=$!
 	wait "$sub"
 	cat "$D/in" >> "$D/expected"

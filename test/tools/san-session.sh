@@ -27,7 +27,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -124,12 +124,15 @@ conf_err(const char *text)
 	return err;
 }
 
-/* A config whose line 2 is exactly len bytes long. */
+/*
+ * A config whose line 2 is exactly len bytes long: an absolute path, so
+ * that -nv prints it as it is.
+ */
 static const char *
 long_line(size_t len)
 {
 	static char buf[1024];
-	const char *key = "secret_file = ";
+	const char *key = "secret_file = /";
 	size_t klen = strlen(key), n;
 
 	n = (size_t)snprintf(buf, sizeof(buf), "[cluster]\n%s", key);
@@ -376,8 +379,14 @@ test_errors(void)
 	    FNAME ":6: roles: unknown role 'chef'");
 
 	CHECK_STR(conf_err(long_line(197)), "loaded");
-	CHECK(strlen(c.secret_file) == strlen(CDIR) + 1 + 197 -
-	    strlen("secret_file = "));
+	CHECK(strlen(c.secret_file) == 197 - strlen("secret_file = "));
+	/* A relative path must fit a line once -nv makes it absolute. */
+	CHECK(strstr(conf_err("[cluster]\nsecret_file = kkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkkkkkkk\n" NODE1), "path too long") != NULL);
+	CHECK(strstr(conf_err(CLUSTER "[node 1]\nhost = ;\nport = 1\n"),
+	    "is not a host name") != NULL);
 	/* paxos.conf(5): lines are limited to 197 bytes. */
 	CHECK_STR(conf_err(long_line(198)),
 	    FNAME ":2: line too long (over 197 bytes)");
