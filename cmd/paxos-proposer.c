@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -62,17 +63,76 @@ struct saved_state {
 	 * again before it can lead.
 	 */
 	char		 log_path[PATH_MAX + 32];
+	char		 written_path[PATH_MAX + 32];
 	uint64_t	 log_saved;
 	uint64_t	 log_save_ms;
 };
 
 #define LOG_SAVE_MS	200
 
+/*
+ * Where the filter wrote each session's recent values: facts about the
+ * log, so a copy from any moment stays true.  Write, sync, rename.
+ */
+static int
+save_written(const struct proposer *p, const char *path)
+{
+	char tmp[PATH_MAX + 48];
+	const struct psession *s;
+	unsigned i, h;
+	FILE *f;
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (i = 0; i < PROPOSER_SESSIONS; i++) {
+		s = &p->sessions[i];
+		if (s->client == 0)
+			continue;
+		for (h = 0; h < PROPOSER_HISTORY; h++)
+			if (s->hist_seq[h] != 0)
+				fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64
+				    "\n", s->client, s->hist_seq[h],
+				    s->hist_slot[h]);
+	}
+	if (fflush(f) == EOF || fsync(fd) == -1) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) == EOF || rename(tmp, path) == -1)
+		return -1;
+	return 0;
+}
+
+/* A missing or damaged file only costs positions of old repeats. */
+static void
+load_written(struct proposer *p, const char *path)
+{
+	uint64_t client, seq, slot;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64, &client, &seq,
+	    &slot) == 3)
+		if (client != 0 && seq != 0)
+			proposer_restore_written(p, client, seq, slot);
+	fclose(f);
+}
+
 static void
 save_log(struct proposer *p, struct saved_state *rf, uint64_t now)
 {
 	if (p->lrn.next - 1 == rf->log_saved || now < rf->log_save_ms)
 		return;
+	if (save_written(p, rf->written_path) == -1)
+		die(EX_IOERR, "save %s", rf->written_path);
 	if (store_save_learner(rf->log_path, &p->lrn) == -1)
 		die(EX_IOERR, "save %s", rf->log_path);
 	rf->log_saved = p->lrn.next - 1;
@@ -264,6 +324,9 @@ main(int argc, char *argv[])
 			die(EX_IOERR, "read %s", rf.log_path);
 		p.commit = p.next_slot = p.announced = rf.log_saved + 1;
 	}
+	snprintf(rf.written_path, sizeof(rf.written_path), "%s/proposer-%"
+	    PRIu32 ".written", nd.conf.data_dir, nd.id);
+	load_written(&p, rf.written_path);
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

@@ -778,3 +778,14 @@ proposer_tick(struct proposer *p, uint64_t now, uint32_t rnd,
 		break;
 	}
 }
+
+void
+proposer_restore_written(struct proposer *p, uint64_t client, uint64_t seq,
+    uint64_t slot)
+{
+	struct psession *s = session(p, client);
+	unsigned h = (unsigned)(seq % PROPOSER_HISTORY);
+
+	s->hist_seq[h] = seq;
+	s->hist_slot[h] = slot;
+}

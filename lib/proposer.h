@@ -123,6 +123,13 @@ void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
 void	proposer_flush(struct proposer *, uint64_t now_ms, struct outbox *);
 bool	proposer_is_leader(const struct proposer *);
+/*
+ * Put back a fact saved before a restart: the filter wrote seq of the
+ * session at slot.  The leader uses these to tell a client where a
+ * value it sends again was written.
+ */
+void	proposer_restore_written(struct proposer *, uint64_t client,
+	    uint64_t seq, uint64_t slot);
 
 #define PROPOSER_VALBUF	((size_t)(PROPOSER_WINDOW + LEARNER_WINDOW) * VALUE_MAX)
 
