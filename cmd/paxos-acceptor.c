@@ -297,7 +297,7 @@ main(int argc, char *argv[])
 	log_debug("promised=%" PRIu64 ".%" PRIu32 " commit=%" PRIu64
 	    " max_slot=%" PRIu64, s.acc.promised.round, s.acc.promised.node,
 	    s.acc.commit, s.acc.max_slot);
-	node_ready(&s.nd, "acceptor");
+	node_ready(&s.nd);
 	serve(&s);
 	store_close(&s.st);
 	node_close(&s.nd);

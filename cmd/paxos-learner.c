@@ -260,7 +260,7 @@ main(int argc, char *argv[])
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	node_ready(&nd, "learner");
+	node_ready(&nd);
 	if (has_count && count == 0)
 		quit = 1;
 	pfd[0] = (struct pollfd){ nd.fd, POLLIN, 0 };

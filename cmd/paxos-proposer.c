@@ -332,7 +332,7 @@ main(int argc, char *argv[])
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	node_ready(&nd, "proposer");
+	node_ready(&nd);
 	serve(&nd, &p, &ob, &rf);
 	rf.log_save_ms = 0;
 	save_log(&p, &rf, node_now_ms());

@@ -44,12 +44,6 @@ log_init(const char *name, const char *prefix, int verbose)
 		log_prefix[0] = '\0';
 }
 
-bool
-log_debug_enabled(void)
-{
-	return log_verbose > 0;
-}
-
 static void
 vlog(int prio, const char *level, const char *fmt, va_list ap, int errnum)
 {

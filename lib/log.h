@@ -14,7 +14,6 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-bool	log_debug_enabled(void);
 /* die: log with strerror(errno) and exit(code); diex: without strerror. */
 void	die(int code, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));

@@ -100,9 +100,3 @@ net_ntop(const struct net_addr *a, char *buf, size_t len)
 	}
 	return buf;
 }
-
-int
-net_addr_eq(const struct net_addr *a, const struct net_addr *b)
-{
-	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
-}

@@ -21,6 +21,5 @@ int	net_bind(const struct net_addr *);
 int	net_socket(const struct net_addr *);
 /* "host:port" or "[v6]:port" for messages. */
 const char *net_ntop(const struct net_addr *, char *buf, size_t len);
-int	net_addr_eq(const struct net_addr *, const struct net_addr *);
 
 #endif

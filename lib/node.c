@@ -370,14 +370,13 @@ notify_systemd(const char *state)
 }
 
 void
-node_ready(struct node *nd, const char *what)
+node_ready(struct node *nd)
 {
 	char buf[128];
 
 	struct net_addr a;
 
-	/* The log prefix ("acceptor 1") already names us. */
-	(void)what;
+	/* The log prefix ("acceptor 1") names us. */
 	a.len = sizeof(a.ss);
 	if (getsockname(nd->fd, (struct sockaddr *)&a.ss, &a.len) == -1)
 		a = nd->self;

@@ -97,7 +97,7 @@ void	node_remember_client(struct node *, uint64_t session,
 	    const struct net_addr *);
 
 /* Print "ROLE ID ready on ADDR" and tell systemd, when it is listening. */
-void	node_ready(struct node *, const char *what);
+void	node_ready(struct node *);
 uint64_t node_now_ms(void);
 /*
  * Answer a paxos-status request: the caller fills in its role's fields

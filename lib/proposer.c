@@ -519,7 +519,7 @@ deliver(struct proposer *p, struct outbox *ob)
  * too, so a value reported committed is never behind a hole.
  */
 static void
-advance(struct proposer *p, uint64_t now, struct outbox *ob)
+advance(struct proposer *p, struct outbox *ob)
 {
 	uint64_t from = p->commit;
 	struct pslot *ps;
@@ -535,7 +535,6 @@ advance(struct proposer *p, uint64_t now, struct outbox *ob)
 	for (; from < p->commit; from++)
 		learner_learn(&p->lrn, from, &ring_at(p, from)->e);
 	deliver(p, ob);
-	(void)now;
 }
 
 /*
@@ -581,7 +580,7 @@ on_accepted(struct proposer *p, uint64_t now, int i, const struct msg *m,
 			p->n_chosen++;
 		}
 	}
-	advance(p, now, ob);
+	advance(p, ob);
 }
 
 /*
