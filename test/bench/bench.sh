@@ -46,9 +46,14 @@ up() {
 	{
 		printf '[cluster]\nsecret_file = paxos.key\ntimeout = 1000\n'
 		printf 'learning_interval = 1000\ndata_dir = data\npersist = %s\n' "$1"
+		# Exactly the cluster that runs: three acceptors, node 1
+		# also the proposer and the learner.
 		for n in 1 2 3; do
 			printf '\n[node %d]\nhost = 127.0.0.1\nport = %d\n' \
 			    $n $((base + 10 * (n - 1)))
+			[ $n = 1 ] && r='acceptor proposer learner' ||
+			    r=acceptor
+			printf 'roles = %s\n' "$r"
 		done
 	} > "$dir/c/paxos.conf"
 	daemons=
