@@ -25,7 +25,7 @@ ALL_CFLAGS  = $(PAXOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 # The protocol core: no sockets, clocks, files or allocation.
 CORE_SRC := lib/msg.c lib/acceptor.c lib/proposer.c lib/learner.c lib/client.c
 SHELL_SRC := lib/log.c lib/conf.c lib/auth.c lib/net.c \
-	lib/store.c lib/node.c
+	lib/store.c lib/wal.c lib/node.c
 LIB_SRC  := $(CORE_SRC) $(SHELL_SRC)
 LIB_OBJ  := $(LIB_SRC:.c=.o)
 

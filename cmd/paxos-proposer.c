@@ -156,6 +156,24 @@ send_out(struct node *nd, struct proposer *p, struct outbox *ob,
 	node_flush(nd, ob);
 }
 
+/*
+ * The core takes a random draw with every datagram but uses one only to
+ * back off; a pool refilled a page at a time keeps getrandom(2) off the
+ * per-datagram path.
+ */
+static uint32_t
+draw(void)
+{
+	static uint32_t pool[256];
+	static unsigned left;
+
+	if (left == 0) {
+		randombytes_buf(pool, sizeof(pool));
+		left = sizeof(pool) / sizeof(pool[0]);
+	}
+	return pool[--left];
+}
+
 static void
 status(struct node *nd, const struct proposer *p, const struct msg *req)
 {
@@ -199,7 +217,7 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 			}
 			if (m.type == MSG_SUBMIT && from.role == AUTH_CLIENT)
 				node_remember_client(nd, m.client, &nd->from);
-			proposer_receive(p, node_now_ms(), randombytes_random(),
+			proposer_receive(p, node_now_ms(), draw(),
 			    from.role, from.id, &m, ob);
 			/* Keep room for what the rest of the batch adds. */
 			if (ob->n > ob->cap / 2) {
@@ -210,7 +228,7 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 		/* One flush per batch: batches grow with the load. */
 		proposer_flush(p, node_now_ms(), ob);
 		send_out(nd, p, ob, rf);
-		proposer_tick(p, node_now_ms(), randombytes_random(), ob);
+		proposer_tick(p, node_now_ms(), draw(), ob);
 		send_out(nd, p, ob, rf);
 		save_log(p, rf, node_now_ms());
 		if (p->state != was) {

@@ -1,4 +1,5 @@
 /* The shell every program shares: config, secret, socket, peers. */
+#define _GNU_SOURCE		/* sendmmsg */
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -209,32 +210,76 @@ node_queue(struct node *nd, const struct net_addr *to, const struct msg *m)
 	return 0;
 }
 
+/*
+ * Send n prepared datagrams in as few system calls as the kernel takes;
+ * one that fails is counted and skipped.
+ */
+static void
+send_many(struct node *nd, struct mmsghdr *mm, unsigned n)
+{
+	unsigned done = 0;
+	int r;
+
+	while (done < n) {
+		r = sendmmsg(nd->fd, mm + done, n - done, 0);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			nd->send_errors++;
+			done++;
+		} else
+			done += (unsigned)r;
+	}
+}
+
+static void
+prepare(struct mmsghdr *mm, struct iovec *iov, const struct net_addr *to,
+    uint8_t *buf, size_t len)
+{
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	memset(mm, 0, sizeof(*mm));
+	mm->msg_hdr.msg_name = (void *)&to->ss;
+	mm->msg_hdr.msg_namelen = to->len;
+	mm->msg_hdr.msg_iov = iov;
+	mm->msg_hdr.msg_iovlen = 1;
+}
+
 void
 node_queue_flush(struct node *nd)
 {
+	struct mmsghdr mm[NODE_QUEUE];
+	struct iovec iov[NODE_QUEUE];
 	struct node_queued *q;
 	unsigned i;
 
 	for (i = 0; i < nd->nq; i++) {
 		q = &nd->q[i];
-		if (sendto(nd->fd, nd->qbuf + q->off, q->len, 0,
-		    (const struct sockaddr *)&q->to.ss, q->to.len) == -1)
-			nd->send_errors++;
+		prepare(&mm[i], &iov[i], &q->to, nd->qbuf + q->off, q->len);
 	}
+	send_many(nd, mm, nd->nq);
 	nd->nq = 0;
 	nd->qused = 0;
+}
+
+/* Encode and seal m into nd->ct; its length, or 0. */
+static size_t
+seal(struct node *nd, const struct msg *m)
+{
+	size_t len;
+
+	if ((len = msg_encode(m, nd->enc, sizeof(nd->enc))) == 0)
+		return 0;
+	return auth_seal(&nd->auth, to_client(m), nd->enc, len, nd->ct,
+	    sizeof(nd->ct));
 }
 
 int
 node_send_to(struct node *nd, const struct net_addr *to, const struct msg *m)
 {
-	size_t len, sealed;
+	size_t sealed;
 
-	if ((len = msg_encode(m, nd->enc, sizeof(nd->enc))) == 0)
-		return 0;
-	sealed = auth_seal(&nd->auth, to_client(m), nd->enc, len, nd->ct,
-	    sizeof(nd->ct));
-	if (sealed == 0)
+	if ((sealed = seal(nd, m)) == 0)
 		return 0;
 	if (sendto(nd->fd, nd->ct, sealed, 0, (const struct sockaddr *)&to->ss,
 	    to->len) == -1) {
@@ -276,8 +321,11 @@ node_remember_client(struct node *nd, uint64_t session,
 int
 node_send(struct node *nd, const struct out *o)
 {
+	struct mmsghdr mm[CONF_MAX_NODES];
+	struct iovec iov[CONF_MAX_NODES];
 	struct node_client *c;
 	unsigned i, crole;
+	size_t len = 0;
 	int sent = 0;
 
 	if (o->role == AUTH_CLIENT) {
@@ -285,6 +333,10 @@ node_send(struct node *nd, const struct out *o)
 			return 0;
 		return node_send_to(nd, &c->addr, &o->m);
 	}
+	/*
+	 * Sealed once for every recipient: the seal names the sender, not
+	 * the recipient, and each recipient's replay window sees it once.
+	 */
 	crole = node_conf_role(o->role);
 	for (i = 0; i < nd->conf.n_nodes; i++) {
 		const struct conf_node *cn = &nd->conf.nodes[i];
@@ -295,8 +347,13 @@ node_send(struct node *nd, const struct out *o)
 		/* Never to ourselves: the core already knows. */
 		if (o->role == nd->role && cn->id == nd->id)
 			continue;
-		sent += node_send_to(nd, &nd->addr[i][o->role - 1], &o->m);
+		if (sent == 0 && (len = seal(nd, &o->m)) == 0)
+			return 0;
+		prepare(&mm[sent], &iov[sent], &nd->addr[i][o->role - 1],
+		    nd->ct, len);
+		sent++;
 	}
+	send_many(nd, mm, (unsigned)sent);
 	return sent;
 }
 

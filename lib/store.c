@@ -13,9 +13,18 @@
 
 #include "store.h"
 
-#define STORE_MAP_SIZE	((size_t)8 << 30)	/* grows sparse on disk */
+/*
+ * The map starts small and doubles whenever less than STORE_MAP_ROOM is
+ * left above the highest page in use, checked before every write
+ * transaction: one transaction writes at most a batch of datagrams
+ * (64 x 64 KiB), so it never runs out of map half-way.
+ */
+#define STORE_MAP_INITIAL	((size_t)64 << 20)
+#define STORE_MAP_ROOM		((size_t)32 << 20)
 #define STATE_MAGIC	0x50584131u		/* "PXA1" */
 #define STATE_LEN	(4 + 8 + 4 + 8 + 8)
+#define WAL_STATE	1			/* log items: the state */
+#define WAL_ENTRY	2			/* a slot's key and record */
 #define REC_HDR		(8 + 4 + 1 + 1 + 8 + 8 + 8)
 
 static void
@@ -60,6 +69,129 @@ rd32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+static int
+unlink_store(const char *dir, char *err, size_t errlen)
+{
+	static const char *const names[] = { "data.mdb", "lock.mdb", "wal" };
+	char path[4096 + 16];
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "unlink %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Room for the next write transaction (see STORE_MAP_ROOM). */
+static int
+grow_map(struct store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	size_t used, size;
+
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+		return -1;
+	used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+	if (info.me_mapsize - used >= STORE_MAP_ROOM)
+		return 0;
+	for (size = info.me_mapsize; size - used < STORE_MAP_ROOM; size *= 2)
+		;
+	return mdb_env_set_mapsize(s->env, size) == 0 ? 0 : -1;
+}
+
+/* Put one logged item into the open transaction. */
+static int
+replay_item(void *arg, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct store *s = arg;
+	MDB_val k, v;
+	MDB_dbi dbi;
+
+	if (type == WAL_STATE && len == STATE_LEN) {
+		k = (MDB_val){ 5, "state" };
+		v = (MDB_val){ len, (void *)p };
+		dbi = s->dbi_meta;
+	} else if (type == WAL_ENTRY && len >= 8 + REC_HDR) {
+		k = (MDB_val){ 8, (void *)p };
+		v = (MDB_val){ len - 8, (void *)(p + 8) };
+		dbi = s->dbi_slots;
+	} else
+		return -2;
+	return mdb_put(s->txn, dbi, &k, &v, 0) == 0 ? 0 : -1;
+}
+
+/*
+ * Commit the open transaction, synced, with the log generation it has
+ * applied; the log then starts over with the next generation.
+ */
+static int
+checkpoint(struct store *s)
+{
+	uint8_t buf[8];
+	MDB_val k = { 6, "walgen" }, v = { 8, buf };
+	int rc;
+
+	be64(buf, s->wal.gen);
+	if ((rc = mdb_put(s->txn, s->dbi_meta, &k, &v, 0)) != 0) {
+		store_abort(s);
+		return rc;
+	}
+	rc = mdb_txn_commit(s->txn);
+	s->txn = NULL;
+	s->writing = false;
+	if (rc == 0)
+		wal_restart(&s->wal, s->wal.gen + 1);
+	return rc;
+}
+
+/* Replay the log's records not yet in LMDB, and checkpoint them. */
+static int
+recover(struct store *s, char *err, size_t errlen)
+{
+	char path[4096 + 8];
+	MDB_val k = { 6, "walgen" }, v;
+	uint64_t applied = 0;
+	MDB_txn *txn;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/wal", s->path);
+	if (wal_open(&s->wal, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		goto fail;
+	s->txn = txn;
+	s->writing = true;
+	rc = mdb_get(txn, s->dbi_meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		applied = rd64(v.mv_data);
+	else if (rc != MDB_NOTFOUND) {
+		rc = rc == 0 ? MDB_CORRUPTED : rc;
+		goto fail;
+	}
+	s->wal.gen = applied + 1;
+	if ((rc = wal_replay(&s->wal, s->wal.gen, replay_item, s)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, rc == -2 ?
+		    "a sound record holds an unknown item" : strerror(errno));
+		store_abort(s);
+		return rc == -2 ? -2 : -1;
+	}
+	if ((rc = checkpoint(s)) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", s->path, mdb_strerror(rc));
+	store_abort(s);
+	return rc == MDB_CORRUPTED ? -2 : -1;
+}
+
 int
 store_open(struct store *s, const char *dir, bool persist, char *err,
     size_t errlen)
@@ -68,7 +200,7 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 	MDB_txn *txn = NULL;
 	MDB_dbi meta, slots;
 	unsigned flags = MDB_NOTLS;
-	int rc;
+	int rc, r;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->path, sizeof(s->path), "%s", dir);
@@ -77,19 +209,26 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (!persist)
-		flags |= MDB_NOSYNC | MDB_NOMETASYNC;
+	/*
+	 * persist = no keeps nothing across restarts, so the map is written
+	 * in place and never synced: a commit is a few stores to memory
+	 * instead of a write(2) per page.  A fresh file each start, because
+	 * a write map sizes the file to the map.
+	 */
+	if (!persist) {
+		flags |= MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP |
+		    MDB_MAPASYNC;
+		if (unlink_store(dir, err, errlen) == -1)
+			return -1;
+	}
 	if ((rc = mdb_env_create(&env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(env, 4)) != 0 ||
-	    (rc = mdb_env_set_mapsize(env, STORE_MAP_SIZE)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, STORE_MAP_INITIAL)) != 0 ||
 	    (rc = mdb_env_open(env, dir, flags, 0600)) != 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "slots", MDB_CREATE, &slots)) != 0)
-		goto fail;
-	if (!persist && ((rc = mdb_drop(txn, meta, 0)) != 0 ||
-	    (rc = mdb_drop(txn, slots, 0)) != 0))
 		goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
@@ -98,6 +237,12 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 	s->env = env;
 	s->dbi_meta = meta;
 	s->dbi_slots = slots;
+	if (persist && (r = recover(s, err, errlen)) != 0) {
+		wal_close(&s->wal);
+		mdb_env_close(env);
+		s->env = NULL;
+		return r;
+	}
 	return 0;
 fail:
 	snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
@@ -112,15 +257,15 @@ fail:
 void
 store_close(struct store *s)
 {
-	if (s->txn != NULL)
-		mdb_txn_abort(s->txn);
-	s->txn = NULL;
-	if (s->env != NULL) {
-		if (s->persist)
-			mdb_env_sync(s->env, 1);
+	/* What the log holds is durable already; this only saves replay. */
+	if (s->persist && s->txn != NULL && s->writing)
+		(void)checkpoint(s);
+	store_abort(s);
+	if (s->env != NULL)
 		mdb_env_close(s->env);
-	}
 	s->env = NULL;
+	if (s->persist)
+		wal_close(&s->wal);
 }
 
 int
@@ -144,6 +289,7 @@ store_load(struct store *s, struct acceptor *a)
 		r = -2;
 		goto done;
 	}
+	memcpy(s->state, p, STATE_LEN);
 	a->promised.round = rd64(p + 4);
 	a->promised.node = rd32(p + 12);
 	a->commit = rd64(p + 16);
@@ -161,7 +307,10 @@ store_begin(struct store *s)
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+	if (s->persist && s->txn != NULL && s->writing)
+		return 0;		/* still open since the last commit */
+	if (grow_map(s) == -1 ||
+	    (rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		errno = EIO;
 		return -1;
 	}
@@ -181,10 +330,15 @@ store_put_state(struct store *s, const struct acceptor *a)
 	wr32(buf + 12, a->promised.node);
 	wr64(buf + 16, a->commit);
 	wr64(buf + 24, a->max_slot);
-	if (mdb_put(s->txn, s->dbi_meta, &k, &v, 0) != 0) {
+	if (memcmp(buf, s->state, STATE_LEN) == 0)
+		return 0;
+	if (mdb_put(s->txn, s->dbi_meta, &k, &v, 0) != 0 ||
+	    (s->persist && wal_add(&s->wal, WAL_STATE, buf, STATE_LEN, NULL,
+	    0) == -1)) {
 		errno = EIO;
 		return -1;
 	}
+	memcpy(s->state, buf, STATE_LEN);
 	return 0;
 }
 
@@ -212,14 +366,32 @@ store_put_entry(struct store *s, uint64_t slot, struct ballot b,
 	wr64(p + 30, e->acked);
 	if (e->len > 0)
 		memcpy(p + REC_HDR, e->val, e->len);
+	if (s->persist && wal_add(&s->wal, WAL_ENTRY, key, 8, p, v.mv_size) ==
+	    -1) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return 0;
 }
 
 int
 store_commit(struct store *s)
 {
-	int rc = mdb_txn_commit(s->txn);
+	int rc;
 
+	if (s->persist) {
+		/* Durable once logged; LMDB catches up at a checkpoint. */
+		if (wal_sync(&s->wal) == -1)
+			return -1;
+		if (!wal_needs_checkpoint(&s->wal))
+			return 0;
+		if ((rc = checkpoint(s)) != 0) {
+			errno = rc == ENOSPC ? ENOSPC : EIO;
+			return -1;
+		}
+		return 0;
+	}
+	rc = mdb_txn_commit(s->txn);
 	s->txn = NULL;
 	s->writing = false;
 	if (rc != 0) {

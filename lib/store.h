@@ -1,7 +1,8 @@
 /*
  * Durable acceptor state in LMDB: the promise, the chosen watermark and
- * the accepted entry of every slot.  A committed transaction is synced
- * to disk (persist = yes) before the acceptor answers.
+ * the accepted entry of every slot.  With persist = yes a commit is
+ * durable when it returns, before the acceptor answers: the batch is
+ * synced to a write-ahead log (wal.h) and LMDB is synced at checkpoints.
  */
 #ifndef PAXOS_STORE_H
 #define PAXOS_STORE_H
@@ -13,6 +14,7 @@
 #include "acceptor.h"
 #include "learner.h"
 #include "msg.h"
+#include "wal.h"
 
 struct store {
 	void		*env;		/* MDB_env */
@@ -21,6 +23,8 @@ struct store {
 	void		*txn;		/* open write or read txn, or NULL */
 	bool		 writing;
 	bool		 persist;
+	struct wal	 wal;		/* persist = yes only */
+	uint8_t		 state[32];	/* the state as last put */
 	char		 path[4096];
 };
 
@@ -36,7 +40,11 @@ void	store_close(struct store *);
 /* Load promised ballot, commit and max_slot.  0 ok, -1 I/O, -2 corrupt. */
 int	store_load(struct store *, struct acceptor *);
 
-/* Write transactions: begin, put..., commit (synced).  0 or -1. */
+/*
+ * Write transactions: begin, put..., commit (durable).  0 or -1.  With
+ * persist = yes, LMDB's transaction stays open from commit to commit
+ * until a checkpoint; reads inside it see every put.
+ */
 int	store_begin(struct store *);
 int	store_put_state(struct store *, const struct acceptor *);
 int	store_put_entry(struct store *, uint64_t slot, struct ballot,

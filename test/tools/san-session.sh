@@ -96,7 +96,9 @@ printf 'put name Mike\nput age 22\nget name\ndelete name\nget name\n' |
 wait $session || fail "learner | kv-apply failed"
 $wrap "$bin/paxos-status" -c "$dir/client.conf" --json >/dev/null \
     2>"$dir/paxos-status.log" || fail "paxos-status failed"
-# A learner without --count stops on SIGTERM, like the daemons.
+# A learner without --count stops on SIGTERM, like the daemons.  The
+# file exists before the background job opens it, for the loop below.
+: > "$dir/learner2.out"
 $wrap "$bin/paxos-learner" -c "$dir/paxos.conf" -i 2 -n >"$dir/learner2.out" \
     2>"$dir/paxos-learner-2.log" &
 pids="$pids $!"

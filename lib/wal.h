@@ -1,0 +1,58 @@
+/*
+ * A write-ahead log for the acceptor store: one synced write per batch.
+ *
+ * LMDB needs two flushes per durable commit (data pages, then the meta
+ * page), and an acceptor must be durable before every reply.  So each
+ * batch's changes are appended here as one checksummed record and synced
+ * with one fdatasync, while the LMDB transaction holding the same changes
+ * stays open, and is committed (synced) only at a checkpoint, when the
+ * log is half full.  Records carry a generation: the store keeps, in the
+ * checkpointed LMDB state, the generation already applied, so recovery
+ * replays only the records of the next one, from the start of the file,
+ * up to the first that is torn or of another generation.
+ *
+ * The file is preallocated with zeros, so that a sync has data to flush
+ * but no file size or extent to journal.
+ */
+#ifndef PAXOS_WAL_H
+#define PAXOS_WAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WAL_SIZE	((uint64_t)16 << 20)
+/* Checkpoint past this: a batch (64 datagrams of 64 KiB) always fits. */
+#define WAL_CHECKPOINT	((uint64_t)8 << 20)
+
+struct wal {
+	int		 fd;
+	uint64_t	 gen;		/* generation of records written now */
+	uint64_t	 off;		/* where the next record goes */
+	uint8_t		*buf;		/* the batch being built: header, items */
+	size_t		 len;
+	size_t		 cap;
+};
+
+/* Open or create (zero-filled) the log at path.  0, or -1 with errno. */
+int	wal_open(struct wal *, const char *path);
+void	wal_close(struct wal *);
+
+/*
+ * Call fn for each item of each sound record of generation gen, in the
+ * order written.  Stops at the first record that is not sound.  Returns
+ * 0, -1 on a read error, or what fn returned when not 0.
+ */
+int	wal_replay(struct wal *, uint64_t gen,
+	    int (*fn)(void *, uint8_t type, const uint8_t *, size_t), void *);
+
+/* Write records of generation gen from the start of the file on. */
+void	wal_restart(struct wal *, uint64_t gen);
+/* Add an item to the batch.  0, or -1 (out of memory). */
+int	wal_add(struct wal *, uint8_t type, const void *, size_t,
+	    const void *, size_t);
+/* Write the batch as one record and sync it.  0, or -1 with errno. */
+int	wal_sync(struct wal *);
+bool	wal_needs_checkpoint(const struct wal *);
+
+#endif

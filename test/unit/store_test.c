@@ -1,0 +1,321 @@
+/*
+ * Unit tests for lib/store and lib/wal: what an acceptor committed
+ * survives a crash (a child that _exits without closing), a torn last
+ * record is dropped and nothing before it, checkpoints lose nothing, and
+ * records of an older generation are never replayed.
+ */
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/store_test.XXXXXX";
+static char sdir[64];
+static uint8_t big[VALUE_MAX];
+
+static struct entry
+value(const char *s)
+{
+	return (struct entry){ ENTRY_VALUE, 7, 1, 0, (uint32_t)strlen(s),
+	    (const uint8_t *)s };
+}
+
+/* A store directory that never existed. */
+static void
+reset(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", sdir);
+	if (system(cmd) != 0)
+		diag("%s failed", cmd);
+}
+
+static int
+open_store(struct store *st, bool persist)
+{
+	char err[256];
+	int r = store_open(st, sdir, persist, err, sizeof(err));
+
+	if (r != 0)
+		diag("store_open: %s", err);
+	return r;
+}
+
+/* One committed batch: the state and the given slots of one value. */
+static int
+batch(struct store *st, struct acceptor *a, uint64_t first, unsigned n,
+    struct ballot b, const struct entry *e)
+{
+	unsigned i;
+
+	if (store_begin(st) == -1)
+		return -1;
+	a->promised = b;
+	for (i = 0; i < n; i++) {
+		if (store_put_entry(st, first + i, b, e) == -1)
+			return -1;
+		if (first + i > a->max_slot)
+			a->max_slot = first + i;
+	}
+	if (store_put_state(st, a) == -1)
+		return -1;
+	return store_commit(st);
+}
+
+/* What slot holds now, read in a fresh read transaction. */
+static bool
+holds(struct store *st, uint64_t slot, const char *want, uint64_t round)
+{
+	struct slot_entry se;
+	bool ok;
+
+	if (store_read_begin(st) == -1)
+		return false;
+	ok = store_get(st, slot, &se) == 1 && se.ballot.round == round &&
+	    se.e.len == strlen(want) && memcmp(se.e.val, want, se.e.len) == 0;
+	store_read_end(st);
+	return ok;
+}
+
+static bool
+absent(struct store *st, uint64_t slot)
+{
+	struct slot_entry se;
+	int r;
+
+	if (store_read_begin(st) == -1)
+		return false;
+	r = store_get(st, slot, &se);
+	store_read_end(st);
+	return r == 0;
+}
+
+/* Run fn in a child that dies without closing anything: a crash. */
+static bool
+crash_after(void (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void
+child_three_batches(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry x = value("x"), y = value("y");
+
+	if (open_store(&st, true) != 0)
+		_exit(1);
+	acceptor_init(&a, 1);
+	if (batch(&st, &a, 1, 1, (struct ballot){ 2, 1 }, &x) == -1 ||
+	    batch(&st, &a, 2, 1, (struct ballot){ 2, 1 }, &x) == -1 ||
+	    batch(&st, &a, 3, 1, (struct ballot){ 3, 1 }, &y) == -1)
+		_exit(1);
+}
+
+static void
+test_crash(void)
+{
+	struct store st;
+	struct acceptor a;
+
+	CHECK(crash_after(child_three_batches));
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(store_load(&st, &a) == 0);
+	CHECK(a.promised.round == 3 && a.promised.node == 1);
+	CHECK(a.max_slot == 3);
+	CHECK(holds(&st, 1, "x", 2));
+	CHECK(holds(&st, 2, "x", 2));
+	CHECK(holds(&st, 3, "y", 3));
+	store_close(&st);
+}
+
+/* Damage the last record: it was never answered, so it is dropped. */
+static void
+test_torn(void)
+{
+	char path[128];
+	struct store st;
+	struct acceptor a;
+	uint8_t b[4096];
+	ssize_t n;
+	int fd;
+
+	reset();
+	CHECK(crash_after(child_three_batches));
+	snprintf(path, sizeof(path), "%s/wal", sdir);
+	fd = open(path, O_RDWR);
+	n = pread(fd, b, sizeof(b), 0);
+	/* Flip the last record's last nonzero byte, as a torn write. */
+	while (n > 0 && b[n - 1] == 0)
+		n--;
+	CHECK(n > 0);
+	b[n - 1] ^= 0xff;
+	CHECK(pwrite(fd, b + n - 1, 1, n - 1) == 1);
+	close(fd);
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(store_load(&st, &a) == 0);
+	CHECK(a.promised.round == 2);
+	CHECK(a.max_slot == 2);
+	CHECK(holds(&st, 2, "x", 2));
+	CHECK(absent(&st, 3));
+	store_close(&st);
+}
+
+#define MANY	600	/* 600 x 32 KiB: the log fills twice over */
+
+static void
+child_many(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry e = { ENTRY_VALUE, 7, 1, 0, sizeof(big), big };
+	unsigned i;
+
+	if (open_store(&st, true) != 0)
+		_exit(1);
+	acceptor_init(&a, 1);
+	for (i = 1; i <= MANY; i++) {
+		big[0] = (uint8_t)i;
+		if (batch(&st, &a, i, 1, (struct ballot){ 1, 1 }, &e) == -1)
+			_exit(1);
+	}
+}
+
+static void
+test_checkpoints(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct slot_entry se;
+	unsigned i, good = 0;
+
+	reset();
+	CHECK(crash_after(child_many));
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(store_load(&st, &a) == 0);
+	CHECK(a.max_slot == MANY);
+	if (store_read_begin(&st) == 0) {
+		for (i = 1; i <= MANY; i++)
+			if (store_get(&st, i, &se) == 1 &&
+			    se.e.len == VALUE_MAX && se.e.val[0] == (uint8_t)i)
+				good++;
+		store_read_end(&st);
+	}
+	CHECK(good == MANY);
+	store_close(&st);
+}
+
+/*
+ * After a clean restart a record of the next generation overwrites the
+ * first one of the log, and is exactly as long: the older record right
+ * after it must still not be replayed over it.
+ */
+static void
+child_overwrite(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry e = value("new");
+
+	if (open_store(&st, true) != 0)
+		_exit(1);
+	acceptor_init(&a, 1);
+	if (store_load(&st, &a) != 0 ||
+	    batch(&st, &a, 1, 1, (struct ballot){ 9, 2 }, &e) == -1)
+		_exit(1);
+}
+
+static void
+test_generations(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry old = value("old"), mid = value("mid");
+
+	reset();
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(batch(&st, &a, 1, 1, (struct ballot){ 5, 1 }, &old) == 0);
+	CHECK(batch(&st, &a, 1, 1, (struct ballot){ 6, 1 }, &mid) == 0);
+	store_close(&st);		/* a checkpoint */
+	CHECK(crash_after(child_overwrite));
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(store_load(&st, &a) == 0);
+	CHECK(a.promised.round == 9 && a.promised.node == 2);
+	CHECK(holds(&st, 1, "new", 9));
+	store_close(&st);
+	/* And again: a clean restart keeps it. */
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(store_load(&st, &a) == 0);
+	CHECK(a.promised.round == 9);
+	CHECK(holds(&st, 1, "new", 9));
+	store_close(&st);
+}
+
+static void
+test_no_persist(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry x = value("x");
+
+	reset();
+	if (!CHECK(open_store(&st, false) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(batch(&st, &a, 1, 1, (struct ballot){ 2, 1 }, &x) == 0);
+	CHECK(holds(&st, 1, "x", 2));
+	store_close(&st);
+	if (!CHECK(open_store(&st, false) == 0))
+		return;
+	CHECK(absent(&st, 1));
+	store_close(&st);
+}
+
+int
+main(void)
+{
+	char cmd[128];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(sdir, sizeof(sdir), "%s/s", dir);
+	memset(big, 'b', sizeof(big));
+	test_crash();
+	test_torn();
+	test_checkpoints();
+	test_generations();
+	test_no_persist();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("%s failed", cmd);
+	return done_testing();
+}
