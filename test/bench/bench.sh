@@ -127,6 +127,11 @@ row() {	# label persist size per-client
 	printf '%-44s %12s\n' "$1" "$r values/s"
 }
 
+# CPU time taken by other guests of a virtual machine's host, in ticks
+# (/proc/stat "steal"), and all ticks: noise the figures carry.
+ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i;
+    print $9, t}' /proc/stat; }
+steal0=$(ticks)
 echo "paxos bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
     "$CLIENTS clients x -w $WINDOW, median of $RUNS runs"
 echo
@@ -147,3 +152,5 @@ done
 echo
 echo "peak resident memory (KiB) in the 64 B, persist = yes runs"
 sed 's/^/  /' "$dir/peaks.yes.64"
+echo
+echo "$steal0 $(ticks)" | awk '$4 > $2 {printf "cpu stolen by the host during the runs: %.1f%%\n", 100 * ($3 - $1) / ($4 - $2)}'
