@@ -192,7 +192,7 @@ serve(struct state *s)
 	int n, r;
 
 	while (!quit) {
-		if (poll(&pfd, 1, 1000) == -1) {
+		if (poll(&pfd, 1, node_buffered(&s->nd) ? 0 : 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			die(EX_OSERR, "poll");
@@ -266,6 +266,8 @@ main(int argc, char *argv[])
 	if ((r = node_open(&s.nd, conffile, idarg, AUTH_ACCEPTOR, true, err,
 	    sizeof(err))) != 0)
 		diex(r, "%s", err);
+	if (node_recv_batched(&s.nd) == -1)
+		die(EX_OSERR, "malloc");
 	snprintf(prefix, sizeof(prefix), "acceptor %" PRIu32, s.nd.id);
 	log_init("paxos-acceptor", prefix, verbose);
 

@@ -201,7 +201,8 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 	int n, r;
 
 	while (!quit) {
-		if (poll(&pfd, 1, TICK_MS) == -1 && errno != EINTR)
+		if (poll(&pfd, 1, node_buffered(nd) ? 0 : TICK_MS) == -1 &&
+		    errno != EINTR)
 			die(EX_OSERR, "poll");
 		for (n = 0; n < BATCH; n++) {
 			r = node_recv(nd, &m, &from);
@@ -306,6 +307,8 @@ main(int argc, char *argv[])
 	if ((r = node_open(&nd, conffile, idarg, AUTH_PROPOSER, true, err,
 	    sizeof(err))) != 0)
 		diex(r, "%s", err);
+	if (node_recv_batched(&nd) == -1)
+		die(EX_OSERR, "malloc");
 	snprintf(prefix, sizeof(prefix), "proposer %" PRIu32, nd.id);
 	log_init("paxos-proposer", prefix, verbose);
 	if ((valbuf = malloc(PROPOSER_VALBUF)) == NULL)

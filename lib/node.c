@@ -184,6 +184,8 @@ node_close(struct node *nd)
 	nd->fd = -1;
 	free(nd->qbuf);
 	nd->qbuf = NULL;
+	free(nd->rbuf);
+	nd->rbuf = NULL;
 	auth_free(&nd->auth);
 }
 
@@ -367,16 +369,82 @@ node_flush(struct node *nd, struct outbox *ob)
 	ob->n = 0;
 }
 
+#define RECV_SLOT	(MSG_MAX + AUTH_OVERHEAD)
+
+int
+node_recv_batched(struct node *nd)
+{
+	if (nd->rbuf == NULL &&
+	    (nd->rbuf = malloc((size_t)NODE_RECV_BATCH * RECV_SLOT)) == NULL)
+		return -1;
+	return 0;
+}
+
+bool
+node_buffered(const struct node *nd)
+{
+	return nd->rnext < nd->rcount;
+}
+
+/* Refill the batch: the count taken, 0 (nothing pending) or -1. */
+static int
+recv_batch(struct node *nd)
+{
+	struct mmsghdr mm[NODE_RECV_BATCH];
+	struct iovec iov[NODE_RECV_BATCH];
+	unsigned i;
+	int n;
+
+	for (i = 0; i < NODE_RECV_BATCH; i++) {
+		iov[i].iov_base = nd->rbuf + (size_t)i * RECV_SLOT;
+		iov[i].iov_len = RECV_SLOT;
+		memset(&mm[i], 0, sizeof(mm[i]));
+		mm[i].msg_hdr.msg_name = &nd->raddr[i].ss;
+		mm[i].msg_hdr.msg_namelen = sizeof(nd->raddr[i].ss);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	if ((n = recvmmsg(nd->fd, mm, NODE_RECV_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+		return n;
+	for (i = 0; i < (unsigned)n; i++) {
+		nd->raddr[i].len = mm[i].msg_hdr.msg_namelen;
+		nd->rlen[i] = mm[i].msg_len;
+	}
+	nd->rnext = 0;
+	nd->rcount = (unsigned)n;
+	return n;
+}
+
+/* The next datagram into *ct and nd->from: its length, or -1. */
+static ssize_t
+next_datagram(struct node *nd, const uint8_t **ct)
+{
+	int r;
+
+	if (nd->rbuf != NULL) {
+		if (nd->rnext == nd->rcount && (r = recv_batch(nd)) <= 0) {
+			if (r == 0)
+				errno = EAGAIN;
+			return -1;
+		}
+		nd->from = nd->raddr[nd->rnext];
+		*ct = nd->rbuf + (size_t)nd->rnext * RECV_SLOT;
+		return (ssize_t)nd->rlen[nd->rnext++];
+	}
+	nd->from.len = sizeof(nd->from.ss);
+	*ct = nd->ct;
+	return recvfrom(nd->fd, nd->ct, sizeof(nd->ct), 0,
+	    (struct sockaddr *)&nd->from.ss, &nd->from.len);
+}
+
 int
 node_recv(struct node *nd, struct msg *m, struct auth_peer *from)
 {
+	const uint8_t *ct;
 	ssize_t n;
 	size_t ptlen;
 
-	nd->from.len = sizeof(nd->from.ss);
-	n = recvfrom(nd->fd, nd->ct, sizeof(nd->ct), 0,
-	    (struct sockaddr *)&nd->from.ss, &nd->from.len);
-	if (n == -1) {
+	if ((n = next_datagram(nd, &ct)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
 		/* ICMP errors from peers that are down surface here. */
@@ -384,7 +452,7 @@ node_recv(struct node *nd, struct msg *m, struct auth_peer *from)
 			return 2;
 		return -1;
 	}
-	if (auth_open(&nd->auth, nd->ct, (size_t)n, nd->pt, &ptlen, from) !=
+	if (auth_open(&nd->auth, ct, (size_t)n, nd->pt, &ptlen, from) !=
 	    AUTH_OK)
 		return 2;
 	if (msg_decode(m, nd->pt, ptlen) == -1) {

@@ -15,6 +15,7 @@
 
 #define NODE_CLIENTS	1024	/* client addresses a proposer remembers */
 #define NODE_QUEUE	128	/* sealed datagrams held back */
+#define NODE_RECV_BATCH	32	/* datagrams per recvmmsg(2) */
 #define NODE_QUEUE_BYTES (4 * 1024 * 1024)
 
 /* A sealed datagram waiting for its state to reach the disk. */
@@ -50,6 +51,12 @@ struct node {
 	size_t		 qused;
 	struct node_queued q[NODE_QUEUE];
 	uint8_t		*qbuf;		/* NODE_QUEUE_BYTES */
+	/* Datagrams taken by one recvmmsg(2), handed out one by one. */
+	uint8_t		*rbuf;		/* NODE_RECV_BATCH datagrams */
+	unsigned	 rnext;
+	unsigned	 rcount;
+	size_t		 rlen[NODE_RECV_BATCH];
+	struct net_addr	 raddr[NODE_RECV_BATCH];
 };
 
 /* conf role bit (ROLE_*) for an AUTH_* role, and back. */
@@ -91,6 +98,13 @@ void	node_queue_flush(struct node *);
  * (counted), -1 on a socket error.
  */
 int	node_recv(struct node *, struct msg *, struct auth_peer *);
+/*
+ * From now on take up to NODE_RECV_BATCH datagrams per system call.  The
+ * caller must then not wait for the socket while node_buffered() says
+ * datagrams are held.  0, or -1 (out of memory).
+ */
+int	node_recv_batched(struct node *);
+bool	node_buffered(const struct node *);
 
 /* Remember where a client session's replies go. */
 void	node_remember_client(struct node *, uint64_t session,

@@ -45,17 +45,24 @@ get64(const uint8_t *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
-/* The hash covers the header before it and the payload after it. */
+/*
+ * The check covers the header before it and the payload after it.  It
+ * only has to catch torn and damaged writes, not forgeries (whoever can
+ * write the file can write anything), so Poly1305 under a fixed key
+ * will do: a universal hash, twice as fast here as BLAKE2b.
+ */
 static void
 record_hash(const uint8_t *hdr, const uint8_t *payload, size_t len,
     uint8_t out[HASH_LEN])
 {
-	crypto_generichash_state st;
+	static const uint8_t key[crypto_onetimeauth_poly1305_KEYBYTES] =
+	    "paxos write-ahead log check key";
+	crypto_onetimeauth_poly1305_state st;
 
-	crypto_generichash_init(&st, NULL, 0, HASH_LEN);
-	crypto_generichash_update(&st, hdr, 16);
-	crypto_generichash_update(&st, payload, len);
-	crypto_generichash_final(&st, out, HASH_LEN);
+	crypto_onetimeauth_poly1305_init(&st, key);
+	crypto_onetimeauth_poly1305_update(&st, hdr, 16);
+	crypto_onetimeauth_poly1305_update(&st, payload, len);
+	crypto_onetimeauth_poly1305_final(&st, out);
 }
 
 /* Zero-fill to WAL_SIZE and make the file and its name durable. */

@@ -88,6 +88,16 @@ peaks() {
 	done
 }
 
+# cpu VALUES: each daemon's time on a CPU per value, in microseconds
+# (/proc/PID/schedstat, nanoseconds; time stolen by a host not counted)
+cpu() {
+	for d in $daemons; do
+		[ -r "/proc/${d#*:}/schedstat" ] || continue
+		printf '%s %s\n' "${d%%:*}" "$(awk -v n="$1" \
+		    '{printf "%.1f", $1 / n / 1000}' "/proc/${d#*:}/schedstat")"
+	done
+}
+
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 # throughput PERSIST SIZE PER_CLIENT: values/s until the learner wrote all
@@ -109,6 +119,7 @@ throughput() {
 	peaks > "$dir/peaks.$1.$2"
 	wait $lp
 	t1=$(now)
+	cpu $total > "$dir/cpu.$1.$2"
 	down
 	echo "$total $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}'
 }
@@ -152,5 +163,12 @@ done
 echo
 echo "peak resident memory (KiB) in the 64 B, persist = yes runs"
 sed 's/^/  /' "$dir/peaks.yes.64"
+echo
+echo "CPU time per value (microseconds), last throughput run of each kind"
+for k in no.64 yes.64 no.1024 yes.1024; do
+	printf '  %-8s' "$k"
+	awk '{printf " %s %s", $1, $2}' "$dir/cpu.$k"
+	echo
+done
 echo
 echo "$steal0 $(ticks)" | awk '$4 > $2 {printf "cpu stolen by the host during the runs: %.1f%%\n", 100 * ($3 - $1) / ($4 - $2)}'
