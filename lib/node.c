@@ -412,6 +412,8 @@ recv_batch(struct node *nd)
 	}
 	nd->rnext = 0;
 	nd->rcount = (unsigned)n;
+	/* Fewer than asked for: the socket was empty, no need to ask. */
+	nd->rdrained = n < NODE_RECV_BATCH;
 	return n;
 }
 
@@ -422,6 +424,12 @@ next_datagram(struct node *nd, const uint8_t **ct)
 	int r;
 
 	if (nd->rbuf != NULL) {
+		if (nd->rnext == nd->rcount && nd->rdrained) {
+			/* Back to poll(2), which sees what came since. */
+			nd->rdrained = false;
+			errno = EAGAIN;
+			return -1;
+		}
 		if (nd->rnext == nd->rcount && (r = recv_batch(nd)) <= 0) {
 			if (r == 0)
 				errno = EAGAIN;

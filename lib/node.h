@@ -55,6 +55,7 @@ struct node {
 	uint8_t		*rbuf;		/* NODE_RECV_BATCH datagrams */
 	unsigned	 rnext;
 	unsigned	 rcount;
+	bool		 rdrained;	/* the last recvmmsg emptied the socket */
 	size_t		 rlen[NODE_RECV_BATCH];
 	struct net_addr	 raddr[NODE_RECV_BATCH];
 };
