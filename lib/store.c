@@ -192,6 +192,29 @@ fail:
 	return rc == MDB_CORRUPTED ? -2 : -1;
 }
 
+/* The highest slot stored: puts above it append without a search. */
+static int
+find_last_slot(struct store *s)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->dbi_slots, &cur)) == 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		if (rc == 0 && k.mv_size == 8)
+			s->last_slot = rd64(k.mv_data);
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 int
 store_open(struct store *s, const char *dir, bool persist, char *err,
     size_t errlen)
@@ -242,6 +265,11 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 		mdb_env_close(env);
 		s->env = NULL;
 		return r;
+	}
+	if ((rc = find_last_slot(s)) != 0) {
+		store_close(s);
+		snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		return -1;
 	}
 	return 0;
 fail:
@@ -352,10 +380,14 @@ store_put_entry(struct store *s, uint64_t slot, struct ballot b,
 
 	be64(key, slot);
 	v.mv_size = REC_HDR + e->len;
-	if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE) != 0) {
+	/* Keys are big-endian, so a new highest slot is an append. */
+	if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE |
+	    (slot > s->last_slot ? MDB_APPEND : 0)) != 0) {
 		errno = EIO;
 		return -1;
 	}
+	if (slot > s->last_slot)
+		s->last_slot = slot;
 	p = v.mv_data;
 	wr64(p, b.round);
 	wr32(p + 8, b.node);
@@ -453,6 +485,13 @@ int
 store_read_begin(struct store *s)
 {
 	MDB_txn *txn;
+
+	/* A read outside the open write transaction: checkpoint it first. */
+	if (s->persist && s->txn != NULL && s->writing &&
+	    checkpoint(s) != 0) {
+		errno = EIO;
+		return -1;
+	}
 
 	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0) {
 		errno = EIO;

@@ -24,6 +24,7 @@ struct store {
 	bool		 writing;
 	bool		 persist;
 	struct wal	 wal;		/* persist = yes only */
+	uint64_t	 last_slot;	/* highest slot stored, 0: none */
 	uint8_t		 state[32];	/* the state as last put */
 	char		 path[4096];
 };
@@ -58,6 +59,7 @@ void	store_abort(struct store *);
  * transaction ends.
  */
 int	store_get(struct store *, uint64_t slot, struct slot_entry *);
+/* A read transaction; with persist = yes it checkpoints first. */
 int	store_read_begin(struct store *);
 void	store_read_end(struct store *);
 /*

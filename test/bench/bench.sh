@@ -3,6 +3,7 @@
 # loopback; prints throughput (values/s from submission until the learner
 # has written them), one-in-flight commit latency, and each daemon's peak
 # resident memory.  Every figure is the median of RUNS runs (default 3).
+# PROFILE=1 records the runs with perf(1) and prints where the time went.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-3}
@@ -22,6 +23,36 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
+
+# PROFILE=1: record every run with perf(1), system-wide, and print where
+# the CPU time went (by process and library, then by function).
+PROFILE=${PROFILE:-}
+perfpid=
+profile_start() {	# KIND
+	[ -n "$PROFILE" ] || return 0
+	perf record -a -q -o "$dir/perf.$1" 2>/dev/null &
+	perfpid=$!
+	sleep 0.2
+}
+profile_stop() {
+	[ -n "$perfpid" ] || return 0
+	kill -INT "$perfpid"
+	wait "$perfpid" 2>/dev/null || true
+	perfpid=
+}
+profile_report() {
+	[ -n "$PROFILE" ] || return 0
+	for f in "$dir"/perf.*; do
+		echo
+		echo "profile of ${f##*/perf.}: share of CPU samples"
+		perf report -i "$f" --no-children --stdio --sort comm,dso \
+		    --percent-limit 1.5 2>/dev/null | grep '%' | sed 's/^/  /'
+		echo "  top functions:"
+		perf report -i "$f" --no-children --stdio --sort comm,sym \
+		    --percent-limit 1 2>/dev/null | grep '%' | head -20 |
+		    sed 's/^/  /'
+	done
+}
 
 free_base() {
 	python3 -c '
@@ -108,6 +139,7 @@ throughput() {
 	    >/dev/null 2>"$dir/c/learner.log" &
 	lp=$!
 	daemons="$daemons paxos-learner-1:$lp"
+	profile_start "throughput.$1.$2"
 	t0=$(now)
 	cp=
 	for k in $(seq "$CLIENTS"); do
@@ -119,6 +151,7 @@ throughput() {
 	peaks > "$dir/peaks.$1.$2"
 	wait $lp
 	t1=$(now)
+	profile_stop
 	cpu $total > "$dir/cpu.$1.$2"
 	down
 	echo "$total $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}'
@@ -127,8 +160,10 @@ throughput() {
 # latency PERSIST: p50 p99 p999 in microseconds, one value in flight
 latency() {
 	up "$1"
+	profile_start "latency.$1"
 	"$top/test/bench/bench_client" -c "$dir/c/paxos.conf" -n "$NLAT" \
 	    -s 64 -w 1 | awk '{print $8, $10, $12}'
+	profile_stop
 	down
 }
 
@@ -172,3 +207,4 @@ for k in no.64 yes.64 no.1024 yes.1024; do
 done
 echo
 echo "$steal0 $(ticks)" | awk '$4 > $2 {printf "cpu stolen by the host during the runs: %.1f%%\n", 100 * ($3 - $1) / ($4 - $2)}'
+profile_report

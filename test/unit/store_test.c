@@ -300,6 +300,46 @@ test_no_persist(void)
 	store_close(&st);
 }
 
+/* New highest slots are appended; lower ones still go in their place. */
+static void
+test_order(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry x = value("x");
+	static struct msg out;
+	static const uint64_t order[] = { 5, 3, 9, 4, 10 };
+	uint64_t want[] = { 3, 4, 5, 9, 10 };
+	unsigned i;
+	bool ok = true;
+
+	reset();
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	for (i = 0; i < 5; i++)
+		CHECK(batch(&st, &a, order[i], 1, (struct ballot){ 1, 1 },
+		    &x) == 0);
+	store_close(&st);
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	CHECK(st.last_slot == 10);
+	CHECK(store_read_begin(&st) == 0);
+	msg_init(&out, MSG_PROMISE);
+	CHECK(store_scan(&st, 1, SLOT_NONE, 1, &out) == 0);
+	store_read_end(&st);
+	CHECK(out.n == 5);
+	for (i = 0; i < out.n && i < 5; i++)
+		ok = ok && out.e[i].slot == want[i];
+	CHECK(ok);
+	acceptor_init(&a, 1);
+	CHECK(store_load(&st, &a) == 0);
+	CHECK(batch(&st, &a, 11, 1, (struct ballot){ 1, 1 }, &x) == 0);
+	CHECK(batch(&st, &a, 1, 1, (struct ballot){ 1, 1 }, &x) == 0);
+	CHECK(holds(&st, 11, "x", 1) && holds(&st, 1, "x", 1));
+	store_close(&st);
+}
+
 int
 main(void)
 {
@@ -313,6 +353,7 @@ main(void)
 	test_torn();
 	test_checkpoints();
 	test_generations();
+	test_order();
 	test_no_persist();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
