@@ -111,6 +111,7 @@ void
 client_receive(struct client *c, uint64_t now, const struct msg *m,
     struct outbox *ob)
 {
+	uint64_t first;
 	unsigned i, k;
 
 	if (m->type != MSG_REPLY || m->client != c->session)
@@ -145,16 +146,20 @@ client_receive(struct client *c, uint64_t now, const struct msg *m,
 		}
 		return;
 	}
-	if (m->status != REPLY_OK)
+	if (m->status != REPLY_OK || c->n == 0)
 		return;
-	for (k = 0; k < m->n; k++)
-		for (i = 0; i < c->n; i++) {
-			struct client_value *cv = at(c, i);
-			if (cv->seq == m->e[k].e.seq && !cv->committed) {
-				cv->committed = true;
-				cv->position = m->e[k].slot;
-			}
+	/* The window holds consecutive seqs, from the oldest on. */
+	first = at(c, 0)->seq;
+	for (k = 0; k < m->n; k++) {
+		struct client_value *cv;
+		if (m->e[k].e.seq < first || m->e[k].e.seq - first >= c->n)
+			continue;
+		cv = at(c, (unsigned)(m->e[k].e.seq - first));
+		if (!cv->committed) {
+			cv->committed = true;
+			cv->position = m->e[k].slot;
 		}
+	}
 }
 
 void
