@@ -23,7 +23,8 @@ JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson)
 ALL_CFLAGS  = $(PAXOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 # The protocol core: no sockets, clocks, files or allocation.
-CORE_SRC := lib/msg.c lib/acceptor.c lib/proposer.c lib/learner.c lib/client.c
+CORE_SRC := lib/msg.c lib/acceptor.c lib/proposer.c lib/learner.c lib/client.c \
+	lib/session_index.c
 SHELL_SRC := lib/log.c lib/conf.c lib/auth.c lib/net.c \
 	lib/store.c lib/wal.c lib/node.c
 LIB_SRC  := $(CORE_SRC) $(SHELL_SRC)

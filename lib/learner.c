@@ -214,19 +214,38 @@ learner_tick(struct learner *l, uint64_t now_ms, struct outbox *ob)
 	return due > now_ms ? (unsigned)(due - now_ms) : 0;
 }
 
+/* The filter's record of a session, or NULL. */
 static struct lsession *
 session(struct learner *l, uint64_t client)
 {
-	struct lsession *s, *oldest = &l->sessions[0];
+	int at = session_index_find(&l->sidx, client);
+
+	return at < 0 ? NULL : &l->sessions[at];
+}
+
+/*
+ * The record of a session, taking the least recently used one (the
+ * lowest position of last use, the same on every learner) when it has
+ * none.  Only a new session pays for the scan.
+ */
+static struct lsession *
+claim(struct learner *l, uint64_t client)
+{
+	struct lsession *s = session(l, client), *oldest = &l->sessions[0];
 	unsigned i;
 
-	for (i = 0; i < LEARNER_SESSIONS; i++) {
-		s = &l->sessions[i];
-		if (s->client == client)
-			return s;
-		if (s->used < oldest->used)
-			oldest = s;
-	}
+	if (s != NULL)
+		return s;
+	for (i = 1; i < LEARNER_SESSIONS; i++)
+		if (l->sessions[i].used < oldest->used)
+			oldest = &l->sessions[i];
+	if (oldest->client != 0)
+		session_index_del(&l->sidx, oldest->client);
+	oldest->client = client;
+	oldest->last = 0;
+	oldest->used = 0;
+	session_index_put(&l->sidx, client,
+	    (unsigned)(oldest - l->sessions));
 	return oldest;
 }
 
@@ -235,7 +254,7 @@ learner_session_pos(struct learner *l, uint64_t client, uint64_t seq)
 {
 	struct lsession *s = session(l, client);
 
-	return s->client == client && s->last == seq ? s->used : 0;
+	return s != NULL && s->last == seq ? s->used : 0;
 }
 
 bool
@@ -243,7 +262,7 @@ learner_session_last(struct learner *l, uint64_t client, uint64_t *last)
 {
 	struct lsession *s = session(l, client);
 
-	if (s->client != client)
+	if (s == NULL)
 		return false;
 	*last = s->last;
 	return true;
@@ -268,7 +287,7 @@ learner_peek(struct learner *l, struct entry *e, enum learner_verdict *v)
 	 * its client submits again after it.
 	 */
 	s = session(l, e->client);
-	if (s->client != e->client) {
+	if (s == NULL) {
 		/*
 		 * A session the filter does not know (new, or evicted): its
 		 * client vouches for what it saw committed when it sent this.
@@ -299,8 +318,7 @@ learner_advance(struct learner *l)
 	if (!learner_peek(l, &e, &v))
 		return;
 	if (v == LEARNER_WRITE) {
-		s = session(l, e.client);
-		s->client = e.client;
+		s = claim(l, e.client);
 		s->last = e.seq;
 		s->used = l->next;
 	} else if (v != LEARNER_NOOP) {
@@ -315,9 +333,11 @@ void
 learner_restore_session(struct learner *l, uint64_t client, uint64_t last,
     uint64_t used)
 {
-	struct lsession *s = session(l, client);
+	struct lsession *s;
 
-	s->client = client;
+	if (client == 0)
+		return;
+	s = claim(l, client);
 	s->last = last;
 	s->used = used;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "msg.h"
+#include "session_index.h"
 
 #define LEARNER_WINDOW		256	/* slots held ahead of delivery */
 #define LEARNER_MAX_ACC		32
@@ -49,6 +50,7 @@ struct learner {
 	uint64_t	 fast_ms;	/* next catch-up poll, 0: none */
 	struct lslot	 ring[LEARNER_WINDOW];
 	struct lsession	 sessions[LEARNER_SESSIONS];
+	struct session_index sidx;	/* client -> place in sessions */
 	uint64_t	 n_duplicates;
 };
 

@@ -57,7 +57,7 @@ proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
 
 	memset(p, 0, offsetof(struct proposer, sessions));
 	for (i = 0; i < PROPOSER_SESSIONS; i++)
-		p->sessions[i].client = p->sessions[i].used = 0;
+		p->sessions[i].client = 0;
 	p->id = id;
 	p->seen.round = last_round;
 	p->ballot.round = last_round;
@@ -351,25 +351,26 @@ on_promise(struct proposer *p, uint64_t now, int i, const struct msg *m,
 		finish_window(p, now, ob);
 }
 
+/* A client's session, taking the least recently used one for a new one. */
 static struct psession *
 session(struct proposer *p, uint64_t client)
 {
-	struct psession *s, *oldest = &p->sessions[0];
-	unsigned i;
+	int at = session_index_find(&p->sidx, client);
+	unsigned i, oldest = 0;
 
-	for (i = 0; i < PROPOSER_SESSIONS; i++) {
-		s = &p->sessions[i];
-		if (s->client == client) {
-			s->used = ++p->stamp;
-			return s;
-		}
-		if (s->used < oldest->used)
-			oldest = s;
+	if (at < 0) {
+		for (i = 1; i < PROPOSER_SESSIONS; i++)
+			if (p->session_used[i] < p->session_used[oldest])
+				oldest = i;
+		if (p->sessions[oldest].client != 0)
+			session_index_del(&p->sidx, p->sessions[oldest].client);
+		memset(&p->sessions[oldest], 0, sizeof(p->sessions[oldest]));
+		p->sessions[oldest].client = client;
+		session_index_put(&p->sidx, client, oldest);
+		at = (int)oldest;
 	}
-	memset(oldest, 0, sizeof(*oldest));
-	oldest->client = client;
-	oldest->used = ++p->stamp;
-	return oldest;
+	p->session_used[at] = ++p->stamp;
+	return &p->sessions[at];
 }
 
 static void
@@ -654,8 +655,10 @@ on_submit(struct proposer *p, const struct msg *m, struct outbox *ob)
 		redirect(p, m->client, ob);
 		return;
 	}
+	/* Session ids are never 0: 0 marks a free session record. */
 	for (i = 0; i < m->n; i++)
-		submit_one(p, &m->e[i].e, ob);
+		if (m->e[i].e.client != 0)
+			submit_one(p, &m->e[i].e, ob);
 }
 
 void

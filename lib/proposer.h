@@ -52,7 +52,6 @@ struct pslot {
 struct psession {
 	uint64_t	 client;	/* 0: unused */
 	uint64_t	 proposed;	/* seqs up to this are in flight */
-	uint64_t	 used;
 	uint64_t	 hist_seq[PROPOSER_HISTORY];	/* where the filter */
 	uint64_t	 hist_slot[PROPOSER_HISTORY];	/* wrote each seq */
 };
@@ -96,6 +95,9 @@ struct proposer {
 
 	uint64_t	 n_chosen;	/* counters for status */
 	uint64_t	 n_elections;
+	/* Sessions by client id, and when each was last used (LRU). */
+	struct session_index sidx;
+	uint64_t	 session_used[PROPOSER_SESSIONS];
 	/* Last: init clears only the keys, a session is cleared when taken. */
 	struct psession	 sessions[PROPOSER_SESSIONS];
 };
