@@ -12,6 +12,7 @@ WINDOW=${WINDOW:-128}
 N64=${N64:-50000}		# values per client, 64-byte values
 N1K=${N1K:-20000}		# values per client, 1 KiB values
 NLAT=${NLAT:-3000}		# values for the latency runs
+SESSIONS=${SESSIONS:-2000}	# earlier client sessions, last row
 dir=$(mktemp -d "${TMPDIR:-/tmp}/paxos-bench.XXXXXX")
 pids=
 cleanup() {
@@ -131,15 +132,28 @@ cpu() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
-# throughput PERSIST SIZE PER_CLIENT: values/s until the learner wrote all
+# throughput PERSIST SIZE PER_CLIENT [SESSIONS]: values/s until the
+# learner wrote all, after SESSIONS earlier one-value client sessions
 throughput() {
 	up "$1"
+	warm=${4:-0}
+	i=0
+	while [ "$i" -lt "$warm" ]; do
+		wp=
+		for k in 1 2 3 4 5 6 7 8; do
+			"$top/test/bench/bench_client" -c "$dir/c/paxos.conf" \
+			    -n 1 >/dev/null &
+			wp="$wp $!"
+		done
+		for q in $wp; do wait "$q"; done
+		i=$((i + 8))
+	done
 	total=$((CLIENTS * $3))
 	"$top/paxos-learner" -c "$dir/c/paxos.conf" -i 1 --count $total \
-	    >/dev/null 2>"$dir/c/learner.log" &
+	    --from $((i + 1)) >/dev/null 2>"$dir/c/learner.log" &
 	lp=$!
 	daemons="$daemons paxos-learner-1:$lp"
-	profile_start "throughput.$1.$2"
+	profile_start "throughput.$1.$2.$warm"
 	t0=$(now)
 	cp=
 	for k in $(seq "$CLIENTS"); do
@@ -148,11 +162,13 @@ throughput() {
 		cp="$cp $!"
 	done
 	for q in $cp; do wait "$q"; done
-	peaks > "$dir/peaks.$1.$2"
+	key=$1.$2
+	[ "$warm" = 0 ] || key=$key.sessions
+	peaks > "$dir/peaks.$key"
 	wait $lp
 	t1=$(now)
 	profile_stop
-	cpu $total > "$dir/cpu.$1.$2"
+	cpu $total > "$dir/cpu.$key"
 	down
 	echo "$total $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}'
 }
@@ -167,9 +183,9 @@ latency() {
 	down
 }
 
-row() {	# label persist size per-client
-	r=$(for i in $(seq "$RUNS"); do throughput "$2" "$3" "$4"; done |
-	    median)
+row() {	# label persist size per-client [sessions]
+	r=$(for i in $(seq "$RUNS"); do
+		throughput "$2" "$3" "$4" "${5:-0}"; done | median)
 	printf '%-44s %12s\n' "$1" "$r values/s"
 }
 
@@ -186,6 +202,7 @@ row "  64 B values, persist = no" no 64 "$N64"
 row "  64 B values, persist = yes" yes 64 "$N64"
 row "  1 KiB values, persist = no" no 1024 "$N1K"
 row "  1 KiB values, persist = yes" yes 1024 "$N1K"
+row "  64 B, persist = no, after $SESSIONS sessions" no 64 "$N64" "$SESSIONS"
 echo
 echo "commit latency, one value in flight (microseconds)"
 for mode in no yes; do
