@@ -148,6 +148,7 @@ find_window(struct auth *a, uint8_t role, uint32_t id)
 {
 	struct auth_window *w, *oldest;
 	unsigned i;
+	int at;
 
 	if (role != AUTH_CLIENT) {
 		for (i = 0; i < a->n_members; i++) {
@@ -157,16 +158,21 @@ find_window(struct auth *a, uint8_t role, uint32_t id)
 		}
 		return NULL;
 	}
+	/* Indexed by id + 1: an id may be 0, an index key may not. */
+	if ((at = session_index_find(&a->client_index, (uint64_t)id + 1)) >= 0)
+		return &a->clients[at];
 	oldest = &a->clients[0];
 	for (i = 0; i < AUTH_CLIENTS; i++) {
 		w = &a->clients[i];
-		if (w->live && w->id == id)
-			return w;
 		if (!w->live || w->used < oldest->used)
 			oldest = w;
 		if (!w->live)
 			break;
 	}
+	if (oldest->live)
+		session_index_del(&a->client_index, (uint64_t)oldest->id + 1);
+	session_index_put(&a->client_index, (uint64_t)id + 1,
+	    (unsigned)(oldest - a->clients));
 	/*
 	 * Forgetting the least recently heard client lets its old datagrams
 	 * be taken once more.  That is harmless: a SUBMIT carries its

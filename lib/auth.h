@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "session_index.h"
+
 #define AUTH_VERSION	1
 #define AUTH_HDR_LEN	22		/* version role id epoch counter */
 #define AUTH_TAG_LEN	16
@@ -53,6 +55,7 @@ struct auth {
 	unsigned	 n_members;
 	struct auth_window members[AUTH_MAX_MEMBERS];
 	struct auth_window clients[AUTH_CLIENTS];
+	struct session_index client_index;	/* id + 1 -> place */
 	uint64_t	 stamp;
 	uint64_t	 dropped[5];	/* by enum auth_drop */
 };

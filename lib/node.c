@@ -294,19 +294,23 @@ node_send_to(struct node *nd, const struct net_addr *to, const struct msg *m)
 static struct node_client *
 find_client(struct node *nd, uint64_t session, bool add)
 {
-	struct node_client *c, *oldest = &nd->clients[0];
+	struct node_client *oldest = &nd->clients[0];
 	unsigned i;
+	int at;
 
-	for (i = 0; i < NODE_CLIENTS; i++) {
-		c = &nd->clients[i];
-		if (c->session == session && c->used != 0)
-			return c;
-		if (c->used < oldest->used)
-			oldest = c;
-	}
+	if ((at = session_index_find(&nd->client_index, session)) >= 0)
+		return &nd->clients[at];
 	if (!add)
 		return NULL;
+	/* A new client takes the place of the least recently heard. */
+	for (i = 1; i < NODE_CLIENTS; i++)
+		if (nd->clients[i].used < oldest->used)
+			oldest = &nd->clients[i];
+	if (oldest->used != 0)
+		session_index_del(&nd->client_index, oldest->session);
 	oldest->session = session;
+	session_index_put(&nd->client_index, session,
+	    (unsigned)(oldest - nd->clients));
 	return oldest;
 }
 
@@ -314,7 +318,11 @@ void
 node_remember_client(struct node *nd, uint64_t session,
     const struct net_addr *a)
 {
-	struct node_client *c = find_client(nd, session, true);
+	struct node_client *c;
+
+	if (session == 0)
+		return;		/* never a session id */
+	c = find_client(nd, session, true);
 
 	c->addr = *a;
 	c->used = ++nd->stamp;

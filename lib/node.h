@@ -44,6 +44,7 @@ struct node {
 	uint64_t	 stamp;
 	uint64_t	 started_ms;
 	struct node_client clients[NODE_CLIENTS];
+	struct session_index client_index;	/* session -> place */
 	uint8_t		 ct[MSG_MAX + AUTH_OVERHEAD];
 	uint8_t		 pt[MSG_MAX + AUTH_OVERHEAD];
 	uint8_t		 enc[MSG_MAX];
