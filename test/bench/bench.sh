@@ -136,7 +136,12 @@ median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 # learner wrote all, after SESSIONS earlier one-value client sessions
 throughput() {
 	up "$1"
-	warm=${4:-0}
+	warm=$(( (${4:-0} + 7) / 8 * 8 ))	# whole rounds of 8
+	total=$((CLIENTS * $3))
+	# Started first, it follows the log from position 1 as it grows.
+	"$top/paxos-learner" -c "$dir/c/paxos.conf" -i 1 \
+	    --count $((total + warm)) >/dev/null 2>"$dir/c/learner.log" &
+	lp=$!
 	i=0
 	while [ "$i" -lt "$warm" ]; do
 		wp=
@@ -148,10 +153,6 @@ throughput() {
 		for q in $wp; do wait "$q"; done
 		i=$((i + 8))
 	done
-	total=$((CLIENTS * $3))
-	"$top/paxos-learner" -c "$dir/c/paxos.conf" -i 1 --count $total \
-	    --from $((i + 1)) >/dev/null 2>"$dir/c/learner.log" &
-	lp=$!
 	daemons="$daemons paxos-learner-1:$lp"
 	profile_start "throughput.$1.$2.$warm"
 	t0=$(now)
