@@ -174,9 +174,13 @@ throughput() {
 	echo "$total $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}'
 }
 
-# latency PERSIST: p50 p99 p999 in microseconds, one value in flight
+# latency PERSIST: p50 p99 p999 in microseconds, one value in flight,
+# with the learner running as in the throughput runs
 latency() {
 	up "$1"
+	"$top/paxos-learner" -c "$dir/c/paxos.conf" -i 1 --count "$NLAT" \
+	    >/dev/null 2>"$dir/c/learner.log" &
+	pids="$pids $!"
 	profile_start "latency.$1"
 	"$top/test/bench/bench_client" -c "$dir/c/paxos.conf" -n "$NLAT" \
 	    -s 64 -w 1 | awk '{print $8, $10, $12}'
