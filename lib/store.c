@@ -14,13 +14,18 @@
 #include "store.h"
 
 /*
- * The map starts small and doubles whenever less than STORE_MAP_ROOM is
+ * The map starts small and doubles whenever less than the room below is
  * left above the highest page in use, checked before every write
- * transaction: one transaction writes at most a batch of datagrams
- * (64 x 64 KiB), so it never runs out of map half-way.
+ * transaction, so that no transaction runs out of map half-way even if
+ * every item it puts copies a page of its own: with persist = no one
+ * transaction is a batch (64 datagrams of at most 256 entries: 64 MiB
+ * of pages at worst); with persist = yes it lasts from checkpoint to
+ * checkpoint (WAL_CHECKPOINT bytes of items of at least 51 bytes: 640
+ * MiB at worst).  A write map (persist = no) is a sparse file that size.
  */
 #define STORE_MAP_INITIAL	((size_t)64 << 20)
-#define STORE_MAP_ROOM		((size_t)32 << 20)
+#define STORE_MAP_ROOM_MEMORY	((size_t)256 << 20)
+#define STORE_MAP_ROOM_LOGGED	((size_t)1 << 30)
 #define STATE_MAGIC	0x50584131u		/* "PXA1" */
 #define STATE_LEN	(4 + 8 + 4 + 8 + 8)
 #define WAL_STATE	1			/* log items: the state */
@@ -87,10 +92,12 @@ unlink_store(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-/* Room for the next write transaction (see STORE_MAP_ROOM). */
+/* Room for the next write transaction (see STORE_MAP_INITIAL). */
 static int
 grow_map(struct store *s)
 {
+	size_t room = s->persist ? STORE_MAP_ROOM_LOGGED :
+	    STORE_MAP_ROOM_MEMORY;
 	MDB_envinfo info;
 	MDB_stat st;
 	size_t used, size;
@@ -98,9 +105,9 @@ grow_map(struct store *s)
 	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
 		return -1;
 	used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-	if (info.me_mapsize - used >= STORE_MAP_ROOM)
+	if (info.me_mapsize - used >= room)
 		return 0;
-	for (size = info.me_mapsize; size - used < STORE_MAP_ROOM; size *= 2)
+	for (size = info.me_mapsize; size - used < room; size *= 2)
 		;
 	return mdb_env_set_mapsize(s->env, size) == 0 ? 0 : -1;
 }
@@ -164,6 +171,10 @@ recover(struct store *s, char *err, size_t errlen)
 	if (wal_open(&s->wal, path) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (grow_map(s) == -1) {
+		rc = MDB_MAP_FULL;
+		goto fail;
 	}
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		goto fail;

@@ -340,6 +340,49 @@ test_order(void)
 	store_close(&st);
 }
 
+/*
+ * Puts scattered over old slots copy a page each: between two
+ * checkpoints the transaction may grow far beyond its log, and must not
+ * run out of map (it would stop the acceptor, and its restart too).
+ */
+static void
+test_scattered(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry e = value("sixteen bytes!!!");
+	unsigned i, n = 600000, batch_n = 4096, good = 0;
+	uint64_t s;
+
+	reset();
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	for (s = 1; s <= n; s += batch_n)
+		if (batch(&st, &a, s, batch_n, (struct ballot){ 1, 1 }, &e) ==
+		    -1)
+			break;
+	CHECK(s > n);
+	/* Every 64th slot again, a later ballot: one leaf page each. */
+	if (store_begin(&st) == 0) {
+		for (s = 1; s <= n; s += 64)
+			if (store_put_entry(&st, s, (struct ballot){ 2, 1 },
+			    &e) == 0)
+				good++;
+		CHECK(good == (n + 63) / 64);
+		CHECK(store_commit(&st) == 0);
+	}
+	store_close(&st);
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	for (i = 0, good = 0; i < 3; i++)
+		good += holds(&st, 1 + 64 * (uint64_t)i * 1000,
+		    "sixteen bytes!!!", 2);
+	CHECK(good == 3);
+	CHECK(holds(&st, 2, "sixteen bytes!!!", 1));
+	store_close(&st);
+}
+
 int
 main(void)
 {
@@ -354,6 +397,7 @@ main(void)
 	test_checkpoints();
 	test_generations();
 	test_order();
+	test_scattered();
 	test_no_persist();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
