@@ -226,7 +226,8 @@ session(struct learner *l, uint64_t client)
 /*
  * The record of a session, taking the least recently used one (the
  * lowest position of last use, the same on every learner) when it has
- * none.  Only a new session pays for the scan.
+ * none; the caller sets last and used.  Only a new session pays for the
+ * scan.
  */
 static struct lsession *
 claim(struct learner *l, uint64_t client)
@@ -242,8 +243,6 @@ claim(struct learner *l, uint64_t client)
 	if (oldest->client != 0)
 		session_index_del(&l->sidx, oldest->client);
 	oldest->client = client;
-	oldest->last = 0;
-	oldest->used = 0;
 	session_index_put(&l->sidx, client,
 	    (unsigned)(oldest - l->sessions));
 	return oldest;

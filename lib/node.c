@@ -184,8 +184,8 @@ node_close(struct node *nd)
 	nd->fd = -1;
 	free(nd->qbuf);
 	nd->qbuf = NULL;
-	free(nd->rbuf);
-	nd->rbuf = NULL;
+	free(nd->rb);
+	nd->rb = NULL;
 	auth_free(&nd->auth);
 }
 
@@ -379,12 +379,33 @@ node_flush(struct node *nd, struct outbox *ob)
 
 #define RECV_SLOT	(MSG_MAX + AUTH_OVERHEAD)
 
+/* recvmmsg(2)'s vectors, set up once; the kernel fills lengths in. */
+struct node_recv_batch {
+	struct mmsghdr	 mm[NODE_RECV_BATCH];
+	struct iovec	 iov[NODE_RECV_BATCH];
+	struct sockaddr_storage from[NODE_RECV_BATCH];
+	uint8_t		 buf[NODE_RECV_BATCH][RECV_SLOT];
+};
+
 int
 node_recv_batched(struct node *nd)
 {
-	if (nd->rbuf == NULL &&
-	    (nd->rbuf = malloc((size_t)NODE_RECV_BATCH * RECV_SLOT)) == NULL)
+	struct node_recv_batch *rb;
+	unsigned i;
+
+	if (nd->rb != NULL)
+		return 0;
+	if ((rb = malloc(sizeof(*rb))) == NULL)
 		return -1;
+	memset(rb->mm, 0, sizeof(rb->mm));
+	for (i = 0; i < NODE_RECV_BATCH; i++) {
+		rb->iov[i].iov_base = rb->buf[i];
+		rb->iov[i].iov_len = RECV_SLOT;
+		rb->mm[i].msg_hdr.msg_name = &rb->from[i];
+		rb->mm[i].msg_hdr.msg_iov = &rb->iov[i];
+		rb->mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	nd->rb = rb;
 	return 0;
 }
 
@@ -398,26 +419,15 @@ node_buffered(const struct node *nd)
 static int
 recv_batch(struct node *nd)
 {
-	struct mmsghdr mm[NODE_RECV_BATCH];
-	struct iovec iov[NODE_RECV_BATCH];
+	struct node_recv_batch *rb = nd->rb;
 	unsigned i;
 	int n;
 
-	for (i = 0; i < NODE_RECV_BATCH; i++) {
-		iov[i].iov_base = nd->rbuf + (size_t)i * RECV_SLOT;
-		iov[i].iov_len = RECV_SLOT;
-		memset(&mm[i], 0, sizeof(mm[i]));
-		mm[i].msg_hdr.msg_name = &nd->raddr[i].ss;
-		mm[i].msg_hdr.msg_namelen = sizeof(nd->raddr[i].ss);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	if ((n = recvmmsg(nd->fd, mm, NODE_RECV_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+	for (i = 0; i < NODE_RECV_BATCH; i++)
+		rb->mm[i].msg_hdr.msg_namelen = sizeof(rb->from[i]);
+	if ((n = recvmmsg(nd->fd, rb->mm, NODE_RECV_BATCH, MSG_DONTWAIT,
+	    NULL)) <= 0)
 		return n;
-	for (i = 0; i < (unsigned)n; i++) {
-		nd->raddr[i].len = mm[i].msg_hdr.msg_namelen;
-		nd->rlen[i] = mm[i].msg_len;
-	}
 	nd->rnext = 0;
 	nd->rcount = (unsigned)n;
 	/* Fewer than asked for: the socket was empty, no need to ask. */
@@ -429,28 +439,35 @@ recv_batch(struct node *nd)
 static ssize_t
 next_datagram(struct node *nd, const uint8_t **ct)
 {
+	struct msghdr *h;
+	unsigned i;
 	int r;
 
-	if (nd->rbuf != NULL) {
-		if (nd->rnext == nd->rcount && nd->rdrained) {
+	if (nd->rb == NULL) {
+		nd->from.len = sizeof(nd->from.ss);
+		*ct = nd->ct;
+		return recvfrom(nd->fd, nd->ct, sizeof(nd->ct), 0,
+		    (struct sockaddr *)&nd->from.ss, &nd->from.len);
+	}
+	if (nd->rnext == nd->rcount) {
+		if (nd->rdrained) {
 			/* Back to poll(2), which sees what came since. */
 			nd->rdrained = false;
 			errno = EAGAIN;
 			return -1;
 		}
-		if (nd->rnext == nd->rcount && (r = recv_batch(nd)) <= 0) {
+		if ((r = recv_batch(nd)) <= 0) {
 			if (r == 0)
 				errno = EAGAIN;
 			return -1;
 		}
-		nd->from = nd->raddr[nd->rnext];
-		*ct = nd->rbuf + (size_t)nd->rnext * RECV_SLOT;
-		return (ssize_t)nd->rlen[nd->rnext++];
 	}
-	nd->from.len = sizeof(nd->from.ss);
-	*ct = nd->ct;
-	return recvfrom(nd->fd, nd->ct, sizeof(nd->ct), 0,
-	    (struct sockaddr *)&nd->from.ss, &nd->from.len);
+	i = nd->rnext++;
+	h = &nd->rb->mm[i].msg_hdr;
+	memcpy(&nd->from.ss, h->msg_name, h->msg_namelen);
+	nd->from.len = h->msg_namelen;
+	*ct = nd->rb->buf[i];
+	return (ssize_t)nd->rb->mm[i].msg_len;
 }
 
 int

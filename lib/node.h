@@ -18,6 +18,8 @@
 #define NODE_RECV_BATCH	32	/* datagrams per recvmmsg(2) */
 #define NODE_QUEUE_BYTES (4 * 1024 * 1024)
 
+struct node_recv_batch;
+
 /* A sealed datagram waiting for its state to reach the disk. */
 struct node_queued {
 	struct net_addr	 to;
@@ -53,12 +55,10 @@ struct node {
 	struct node_queued q[NODE_QUEUE];
 	uint8_t		*qbuf;		/* NODE_QUEUE_BYTES */
 	/* Datagrams taken by one recvmmsg(2), handed out one by one. */
-	uint8_t		*rbuf;		/* NODE_RECV_BATCH datagrams */
+	struct node_recv_batch *rb;	/* NULL: one recvfrom(2) each */
 	unsigned	 rnext;
 	unsigned	 rcount;
 	bool		 rdrained;	/* the last recvmmsg emptied the socket */
-	size_t		 rlen[NODE_RECV_BATCH];
-	struct net_addr	 raddr[NODE_RECV_BATCH];
 };
 
 /* conf role bit (ROLE_*) for an AUTH_* role, and back. */

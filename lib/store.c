@@ -92,6 +92,13 @@ unlink_store(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* persist = yes keeps its write transaction open from commit to commit. */
+static bool
+logged_txn_open(const struct store *s)
+{
+	return s->persist && s->txn != NULL && s->writing;
+}
+
 /* Room for the next write transaction (see STORE_MAP_INITIAL). */
 static int
 grow_map(struct store *s)
@@ -157,6 +164,25 @@ checkpoint(struct store *s)
 	return rc;
 }
 
+/* The highest slot stored, read in the open transaction. */
+static int
+find_last_slot(struct store *s)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_open(s->txn, s->dbi_slots, &cur)) != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		s->last_slot = rd64(k.mv_data);
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 /* Replay the log's records not yet in LMDB, and checkpoint them. */
 static int
 recover(struct store *s, char *err, size_t errlen)
@@ -194,36 +220,14 @@ recover(struct store *s, char *err, size_t errlen)
 		store_abort(s);
 		return rc == -2 ? -2 : -1;
 	}
-	if ((rc = checkpoint(s)) != 0)
+	/* Puts above the highest slot append without a search. */
+	if ((rc = find_last_slot(s)) != 0 || (rc = checkpoint(s)) != 0)
 		goto fail;
 	return 0;
 fail:
 	snprintf(err, errlen, "%s: %s", s->path, mdb_strerror(rc));
 	store_abort(s);
 	return rc == MDB_CORRUPTED ? -2 : -1;
-}
-
-/* The highest slot stored: puts above it append without a search. */
-static int
-find_last_slot(struct store *s)
-{
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, s->dbi_slots, &cur)) == 0) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-		if (rc == 0 && k.mv_size == 8)
-			s->last_slot = rd64(k.mv_data);
-		else if (rc == MDB_NOTFOUND)
-			rc = 0;
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
-	return rc;
 }
 
 int
@@ -277,11 +281,6 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 		s->env = NULL;
 		return r;
 	}
-	if ((rc = find_last_slot(s)) != 0) {
-		store_close(s);
-		snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
-		return -1;
-	}
 	return 0;
 fail:
 	snprintf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
@@ -297,7 +296,7 @@ void
 store_close(struct store *s)
 {
 	/* What the log holds is durable already; this only saves replay. */
-	if (s->persist && s->txn != NULL && s->writing)
+	if (logged_txn_open(s))
 		(void)checkpoint(s);
 	store_abort(s);
 	if (s->env != NULL)
@@ -346,7 +345,7 @@ store_begin(struct store *s)
 	MDB_txn *txn;
 	int rc;
 
-	if (s->persist && s->txn != NULL && s->writing)
+	if (logged_txn_open(s))
 		return 0;		/* still open since the last commit */
 	if (grow_map(s) == -1 ||
 	    (rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
@@ -498,8 +497,7 @@ store_read_begin(struct store *s)
 	MDB_txn *txn;
 
 	/* A read outside the open write transaction: checkpoint it first. */
-	if (s->persist && s->txn != NULL && s->writing &&
-	    checkpoint(s) != 0) {
+	if (logged_txn_open(s) && checkpoint(s) != 0) {
 		errno = EIO;
 		return -1;
 	}

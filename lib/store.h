@@ -24,7 +24,8 @@ struct store {
 	bool		 writing;
 	bool		 persist;
 	struct wal	 wal;		/* persist = yes only */
-	uint64_t	 last_slot;	/* highest slot stored, 0: none */
+	uint64_t	 last_slot;	/* highest slot stored, 0: none (a
+					   persist = no store starts empty) */
 	uint8_t		 state[32];	/* the state as last put */
 	char		 path[4096];
 };

@@ -137,9 +137,9 @@ int
 wal_replay(struct wal *w, uint64_t gen,
     int (*fn)(void *, uint8_t, const uint8_t *, size_t), void *arg)
 {
-	uint8_t hdr[HDR_LEN], hash[HASH_LEN], *payload = NULL;
+	uint8_t hdr[HDR_LEN], hash[HASH_LEN], *payload = NULL, *p;
 	uint64_t off = 0;
-	size_t len, at, ilen;
+	size_t len, at, ilen, cap = 0;
 	int r = 0;
 
 	while (off + HDR_LEN <= WAL_SIZE) {
@@ -151,10 +151,13 @@ wal_replay(struct wal *w, uint64_t gen,
 		if (get32(hdr) != WAL_MAGIC || get64(hdr + 8) != gen ||
 		    len > WAL_SIZE - off - HDR_LEN)
 			break;
-		free(payload);
-		if ((payload = malloc(len + 1)) == NULL) {
-			r = -1;
-			break;
+		if (len > cap) {
+			if ((p = realloc(payload, len)) == NULL) {
+				r = -1;
+				break;
+			}
+			payload = p;
+			cap = len;
 		}
 		if (pread(w->fd, payload, len, (off_t)(off + HDR_LEN)) !=
 		    (ssize_t)len) {
