@@ -16,7 +16,7 @@
 #include "learner.h"
 #include "msg.h"
 
-#define PROPOSER_WINDOW		256	/* slots in flight (ring size) */
+#define PROPOSER_WINDOW		1024	/* slots in flight (ring size) */
 #define PROPOSER_MAX_ACC	32	/* acceptors; acks are a bitmask */
 #define PROPOSER_MAX_PROP	32
 #define PROPOSER_SESSIONS	1024	/* client sessions tracked, LRU */

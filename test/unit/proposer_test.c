@@ -11,6 +11,8 @@
 #define TIMEOUT		100
 #define T0		1000		/* the clock at proposer_init */
 #define CLIENT		7
+/* The ACCEPTs (or CHOSENs) a whole window of small values takes. */
+#define PAGES		(PROPOSER_WINDOW / MSG_MAX_ENTRIES)
 
 static const uint32_t accs[] = { 1, 2, 3 };
 static const uint32_t props[] = { 1, 2 };
@@ -230,6 +232,18 @@ accepted_n(uint64_t now, uint32_t acc, struct ballot b, uint64_t first,
 	for (i = 0; i < n; i++)
 		in.e[i].slot = first + i;
 	deliver(now, AUTH_ACCEPTOR, acc);
+}
+
+/* ACCEPTEDs for the n slots from first on, as many as it takes. */
+static void
+accepted_range(uint64_t now, uint32_t acc, struct ballot b, uint64_t first,
+    unsigned n)
+{
+	unsigned k;
+
+	for (k = 0; k < n; k += MSG_MAX_ENTRIES)
+		accepted_n(now, acc, b, first + k,
+		    n - k < MSG_MAX_ENTRIES ? n - k : MSG_MAX_ENTRIES);
 }
 
 static void
@@ -932,12 +946,15 @@ test_windows(void)
 	deliver(T0 + 1, AUTH_ACCEPTOR, 2);
 	CHECK(proposer_is_leader(&p) && p.recovering);
 	CHECK(p.next_slot == end && p.scan == end);
-	/* The whole window, no-ops, in one ACCEPT. */
+	/* The whole window, no-ops, in as few ACCEPTs as hold it. */
+	CHECK(count(MSG_ACCEPT) == PAGES);
 	m = first(MSG_ACCEPT);
-	CHECK(count(MSG_ACCEPT) == 1 && m != NULL &&
-	    m->n == PROPOSER_WINDOW && m->e[0].slot == 1 &&
-	    m->e[PROPOSER_WINDOW - 1].slot == end - 1 &&
-	    entry_is(&m->e[PROPOSER_WINDOW - 1].e, 0, 0, NULL));
+	CHECK(m != NULL && m->n == MSG_MAX_ENTRIES && m->e[0].slot == 1 &&
+	    entry_is(&m->e[0].e, 0, 0, NULL));
+	m = nth_msg(MSG_ACCEPT, PAGES - 1);
+	CHECK(m != NULL && m->n == MSG_MAX_ENTRIES &&
+	    m->e[MSG_MAX_ENTRIES - 1].slot == end - 1 &&
+	    entry_is(&m->e[MSG_MAX_ENTRIES - 1].e, 0, 0, NULL));
 	CHECK(all_encode());
 
 	/* Recovering: values wait, the leader names itself. */
@@ -947,16 +964,15 @@ test_windows(void)
 
 	/* All chosen; the next window waits for the flush. */
 	clear();
-	accepted_n(T0 + 3, 1, B(1, 1), 1, PROPOSER_WINDOW);
-	accepted_n(T0 + 3, 3, B(1, 1), 1, PROPOSER_WINDOW);
+	accepted_range(T0 + 3, 1, B(1, 1), 1, PROPOSER_WINDOW);
+	accepted_range(T0 + 3, 3, B(1, 1), 1, PROPOSER_WINDOW);
 	CHECK(p.commit == end && p.announced == 1 && ob.n == 0);
 	flush(T0 + 3);
 	CHECK(p.announced == end);
 	m = first_to(MSG_CHOSEN, AUTH_LEARNER);
-	CHECK(count_to(MSG_CHOSEN, AUTH_LEARNER) == 1 && m != NULL &&
-	    m->n == PROPOSER_WINDOW && m->e[0].slot == 1 &&
-	    m->e[PROPOSER_WINDOW - 1].slot == end - 1);
-	CHECK(count_to(MSG_CHOSEN, AUTH_PROPOSER) == 1);
+	CHECK(count_to(MSG_CHOSEN, AUTH_LEARNER) == PAGES && m != NULL &&
+	    m->n == MSG_MAX_ENTRIES && m->e[0].slot == 1);
+	CHECK(count_to(MSG_CHOSEN, AUTH_PROPOSER) == PAGES);
 	CHECK(count(MSG_PREPARE) == 3 && p.window_open);
 	m = first(MSG_PREPARE);
 	CHECK(m != NULL && same(m->ballot, B(1, 1)) && m->slot == end &&
@@ -993,24 +1009,30 @@ test_ring(void)
 	for (i = 0; i <= PROPOSER_WINDOW; i++)
 		bytes[i] = (uint8_t)(i * 3 + 1);
 	lead();
-	submit_start(CLIENT);
-	for (i = 1; i <= PROPOSER_WINDOW; i++)
+	for (i = 1; i <= PROPOSER_WINDOW; i++) {
+		if (i % MSG_MAX_ENTRIES == 1)
+			submit_start(CLIENT);
 		add_bytes(i, 0, &bytes[i - 1], 1);
-	CHECK(in.n == MSG_MAX_ENTRIES);
-	submit_send(T0 + 10);
+		if (in.n == MSG_MAX_ENTRIES)
+			submit_send(T0 + 10);
+	}
 	CHECK(ob.n == 0 && p.next_slot == 1 + PROPOSER_WINDOW);
 	flush(T0 + 10);
+	CHECK(count(MSG_ACCEPT) == PAGES);
 	m = first(MSG_ACCEPT);
-	CHECK(count(MSG_ACCEPT) == 1 && m != NULL &&
-	    m->n == PROPOSER_WINDOW && m->e[0].slot == 1 &&
-	    m->e[0].e.seq == 1 && m->e[0].e.val[0] == bytes[0] &&
-	    m->e[PROPOSER_WINDOW - 1].slot == PROPOSER_WINDOW &&
-	    m->e[PROPOSER_WINDOW - 1].e.seq == PROPOSER_WINDOW);
+	CHECK(m != NULL && m->n == MSG_MAX_ENTRIES && m->e[0].slot == 1 &&
+	    m->e[0].e.seq == 1 && m->e[0].e.val[0] == bytes[0]);
+	m = nth_msg(MSG_ACCEPT, PAGES - 1);
+	CHECK(m != NULL && m->n == MSG_MAX_ENTRIES &&
+	    m->e[MSG_MAX_ENTRIES - 1].slot == PROPOSER_WINDOW &&
+	    m->e[MSG_MAX_ENTRIES - 1].e.seq == PROPOSER_WINDOW &&
+	    m->e[MSG_MAX_ENTRIES - 1].e.val[0] ==
+	    bytes[PROPOSER_WINDOW - 1]);
 	CHECK(all_encode());
 
 	/* Full: the next value is not taken, and the client is told. */
 	clear();
-	submit(T0 + 11, CLIENT, 257, 0, "z");
+	submit(T0 + 11, CLIENT, PROPOSER_WINDOW + 1, 0, "z");
 	CHECK(p.next_slot == 1 + PROPOSER_WINDOW);
 	o = reply_to(CLIENT, REPLY_BUSY);
 	CHECK(ob.n == 1 && o != NULL && o->role == AUTH_CLIENT &&
@@ -1027,7 +1049,7 @@ test_ring(void)
 	CHECK(p.commit == 2 && p.announced == 1);
 	CHECK(ob.n == 1 && reply_ok(nth(MSG_REPLY, 0), CLIENT, 1) &&
 	    ack_is(first(MSG_REPLY), 0, 1, 1));
-	submit(T0 + 12, CLIENT, 257, 0, "z");
+	submit(T0 + 12, CLIENT, PROPOSER_WINDOW + 1, 0, "z");
 	CHECK(p.next_slot == 1 + PROPOSER_WINDOW);
 	CHECK(ob.n == 2 && reply_to(CLIENT, REPLY_BUSY) != NULL);
 	/* The flush announces slot 1 with the value it had. */
@@ -1040,16 +1062,16 @@ test_ring(void)
 
 	/* Now there is room for one more. */
 	clear();
-	submit(T0 + 13, CLIENT, 257, 0, "z");
+	submit(T0 + 13, CLIENT, PROPOSER_WINDOW + 1, 0, "z");
 	CHECK(ob.n == 0 && p.next_slot == 2 + PROPOSER_WINDOW);
-	submit(T0 + 13, CLIENT, 258, 0, "y");
+	submit(T0 + 13, CLIENT, PROPOSER_WINDOW + 2, 0, "y");
 	CHECK(p.next_slot == 2 + PROPOSER_WINDOW &&
 	    reply_to(CLIENT, REPLY_BUSY) != NULL);
 	flush(T0 + 13);
 	m = first(MSG_ACCEPT);
 	CHECK(count(MSG_ACCEPT) == 1 && m != NULL && m->n == 1 &&
 	    m->e[0].slot == 1 + PROPOSER_WINDOW &&
-	    entry_is(&m->e[0].e, CLIENT, 257, "z"));
+	    entry_is(&m->e[0].e, CLIENT, PROPOSER_WINDOW + 1, "z"));
 }
 
 /*
