@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,12 +186,11 @@ handle(struct state *s, const struct auth_peer *from)
 static void
 serve(struct state *s)
 {
-	struct pollfd pfd = { s->nd.fd, POLLIN, 0 };
 	struct auth_peer from;
 	int n, r;
 
 	while (!quit) {
-		if (poll(&pfd, 1, node_buffered(&s->nd) ? 0 : 1000) == -1) {
+		if (node_wait(&s->nd, 1000) == -1) {
 			if (errno == EINTR)
 				continue;
 			die(EX_OSERR, "poll");

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,14 +193,13 @@ static void
 serve(struct node *nd, struct proposer *p, struct outbox *ob,
     struct saved_state *rf)
 {
-	struct pollfd pfd = { nd->fd, POLLIN, 0 };
 	struct auth_peer from;
 	static struct msg m;
 	uint8_t was = p->state;
 	int n, r;
 
 	while (!quit) {
-		if (poll(&pfd, 1, node_buffered(nd) ? 0 : TICK_MS) == -1 &&
+		if (node_wait(nd, TICK_MS) == -1 &&
 		    errno != EINTR)
 			die(EX_OSERR, "poll");
 		for (n = 0; n < BATCH; n++) {

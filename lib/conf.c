@@ -25,6 +25,7 @@
 #define SEEN_DATA_DIR	0x08
 #define SEEN_PERSIST	0x10
 #define SEEN_MYID	0x20
+#define SEEN_BUSY_POLL	0x40
 
 /* Keys seen in a [node N] section. */
 #define NSEEN_HOST	0x01
@@ -327,6 +328,15 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (strcmp(name, "persist") == 0) {
 			ONCE(p->seen, SEEN_PERSIST, name);
 			return set_bool(p, &c->persist, name, value);
+		}
+		if (strcmp(name, "busy_poll") == 0) {
+			ONCE(p->seen, SEEN_BUSY_POLL, name);
+			if (parse_uint(value, CONF_BUSY_POLL_MAX, &v) == -1)
+				return fail(p, "busy_poll: '%s' is not a number "
+				    "of microseconds from 0 to %u", value,
+				    CONF_BUSY_POLL_MAX);
+			c->busy_poll_us = (unsigned)v;
+			return 1;
 		}
 		if (strcmp(name, "myid") == 0) {
 			ONCE(p->seen, SEEN_MYID, name);
@@ -656,6 +666,8 @@ conf_print(const struct conf *c, FILE *f)
 	    "learning_interval = %u\ndata_dir = %s\npersist = %s\n",
 	    c->secret_file, c->timeout_ms, c->learning_interval_ms,
 	    c->data_dir, c->persist ? "yes" : "no");
+	if (c->busy_poll_us != 0)
+		fprintf(f, "busy_poll = %u\n", c->busy_poll_us);
 	if (c->myid != 0)
 		fprintf(f, "myid = %" PRIu32 "\n", c->myid);
 	for (i = 0; i < c->n_nodes; i++) {

@@ -10,6 +10,7 @@
 
 #define CONF_MAX_NODES		32
 #define CONF_ERRLEN		1024
+#define CONF_BUSY_POLL_MAX	10000	/* microseconds */
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/paxos/paxos.conf"
 
 #define ROLE_ACCEPTOR	0x1
@@ -35,6 +36,7 @@ struct conf {
 	unsigned	 timeout_ms;
 	unsigned	 learning_interval_ms;
 	bool		 persist;
+	unsigned	 busy_poll_us;		/* daemons spin this long */
 	uint32_t	 myid;			/* 0: not set */
 	unsigned	 n_nodes;
 	struct conf_node nodes[CONF_MAX_NODES];	/* sorted by id */

@@ -107,6 +107,11 @@ int	node_recv(struct node *, struct msg *, struct auth_peer *);
  */
 int	node_recv_batched(struct node *);
 bool	node_buffered(const struct node *);
+/*
+ * Wait up to timeout_ms for a datagram (at once when one is held), after
+ * spinning busy_poll microseconds.  What poll(2) returns.
+ */
+int	node_wait(struct node *, int timeout_ms);
 
 /* Remember where a client session's replies go. */
 void	node_remember_client(struct node *, uint64_t session,

@@ -377,6 +377,17 @@ settle() {
 	{ cat "$D/in"; echo end; } | cmp - "$D/out"
 }
 
+@test "with busy_poll = 200 the daemons commit 200 values and the learner writes them in order" {
+	sed -i 's/^persist = yes$/persist = yes\nbusy_poll = 200/' "$CONF"
+	run -0 paxos-acceptor -c "$CONF" -i 1 -n -v
+	assert_line "busy_poll = 200"
+	cluster_up
+	seq 1 200 | sed 's/^/spin /' > "$D/in"
+	run -0 submit -w 8 -t 10000 < "$D/in"
+	learn 200 -i 1 > "$D/out"
+	cmp "$D/in" "$D/out"
+}
+
 @test "two paxos-submit runs at once each keep their input order" {
 	cluster_up
 	seq 1 100 | sed 's/^/a/' > "$D/a"

@@ -13,6 +13,7 @@ N64=${N64:-50000}		# values per client, 64-byte values
 N1K=${N1K:-20000}		# values per client, 1 KiB values
 NLAT=${NLAT:-3000}		# values for the latency runs
 SESSIONS=${SESSIONS:-2000}	# earlier client sessions, last row
+BUSY_POLL=${BUSY_POLL:-100}	# microseconds, second set of latency runs
 dir=$(mktemp -d "${TMPDIR:-/tmp}/paxos-bench.XXXXXX")
 pids=
 cleanup() {
@@ -69,7 +70,7 @@ for _ in range(200):
         pass'
 }
 
-# up PERSIST: a fresh cluster in $dir/c
+# up PERSIST [BUSY_POLL]: a fresh cluster in $dir/c
 up() {
 	rm -rf "$dir/c"
 	mkdir -p "$dir/c"
@@ -78,6 +79,7 @@ up() {
 	{
 		printf '[cluster]\nsecret_file = paxos.key\ntimeout = 1000\n'
 		printf 'learning_interval = 1000\ndata_dir = data\npersist = %s\n' "$1"
+		printf 'busy_poll = %s\n' "${2:-0}"
 		# Exactly the cluster that runs: three acceptors, node 1
 		# also the proposer and the learner.
 		for n in 1 2 3; do
@@ -174,14 +176,14 @@ throughput() {
 	echo "$total $t0 $t1" | awk '{printf "%.0f\n", $1 / ($3 - $2)}'
 }
 
-# latency PERSIST: p50 p99 p999 in microseconds, one value in flight,
-# with the learner running as in the throughput runs
+# latency PERSIST BUSY_POLL: p50 p99 p999 in microseconds, one value in
+# flight, with the learner running as in the throughput runs
 latency() {
-	up "$1"
+	up "$1" "$2"
 	"$top/paxos-learner" -c "$dir/c/paxos.conf" -i 1 --count "$NLAT" \
 	    >/dev/null 2>"$dir/c/learner.log" &
 	pids="$pids $!"
-	profile_start "latency.$1"
+	profile_start "latency.$1.busy_poll.$2"
 	"$top/test/bench/bench_client" -c "$dir/c/paxos.conf" -n "$NLAT" \
 	    -s 64 -w 1 | awk '{print $8, $10, $12}'
 	profile_stop
@@ -210,12 +212,16 @@ row "  1 KiB values, persist = yes" yes 1024 "$N1K"
 row "  64 B, persist = no, after $SESSIONS sessions" no 64 "$N64" "$SESSIONS"
 echo
 echo "commit latency, one value in flight (microseconds)"
-for mode in no yes; do
-	for i in $(seq "$RUNS"); do latency $mode; done > "$dir/lat.$mode"
-	printf '  persist = %-3s  p50 %6s  p99 %6s  p99.9 %6s\n' $mode \
-	    "$(cut -d' ' -f1 "$dir/lat.$mode" | median)" \
-	    "$(cut -d' ' -f2 "$dir/lat.$mode" | median)" \
-	    "$(cut -d' ' -f3 "$dir/lat.$mode" | median)"
+for bp in 0 "$BUSY_POLL"; do
+	for mode in no yes; do
+		for i in $(seq "$RUNS"); do latency $mode "$bp"; done \
+		    > "$dir/lat.$mode"
+		printf '  persist = %-3s busy_poll = %-4s p50 %6s  p99 %6s  p99.9 %6s\n' \
+		    $mode "$bp" \
+		    "$(cut -d' ' -f1 "$dir/lat.$mode" | median)" \
+		    "$(cut -d' ' -f2 "$dir/lat.$mode" | median)" \
+		    "$(cut -d' ' -f3 "$dir/lat.$mode" | median)"
+	done
 done
 echo
 echo "peak resident memory (KiB) in the 64 B, persist = yes runs"

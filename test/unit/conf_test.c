@@ -173,6 +173,7 @@ test_three(void)
 	CHECK(c.timeout_ms == 1000);
 	CHECK(c.learning_interval_ms == 1000);
 	CHECK(c.persist);
+	CHECK(c.busy_poll_us == 0);
 	CHECK(c.myid == 0);
 	CHECK(c.n_nodes == 3);
 	for (i = 0; i < 3; i++) {
@@ -362,6 +363,22 @@ test_errors(void)
 	CHECK(!c.persist);
 	CHECK_STR(conf_err(CLUSTER "myid = none\n" NODE1),
 	    FNAME ":3: myid: 'none' is not a node id");
+
+	CHECK_STR(conf_err(CLUSTER "busy_poll = 100\n" NODE1), "loaded");
+	CHECK(c.busy_poll_us == 100);
+	CHECK(strstr(printed(&c), "persist = yes\nbusy_poll = 100\n") != NULL);
+	CHECK_STR(conf_err(CLUSTER "busy_poll = 0\n" NODE1), "loaded");
+	CHECK(c.busy_poll_us == 0 && strstr(printed(&c), "busy_poll") == NULL);
+	CHECK_STR(conf_err(CLUSTER "busy_poll = 10000\n" NODE1), "loaded");
+	CHECK(c.busy_poll_us == 10000);
+	CHECK_STR(conf_err(CLUSTER "busy_poll = 10001\n" NODE1),
+	    FNAME ":3: busy_poll: '10001' is not a number of microseconds "
+	    "from 0 to 10000");
+	CHECK_STR(conf_err(CLUSTER "busy_poll = -1\n" NODE1),
+	    FNAME ":3: busy_poll: '-1' is not a number of microseconds "
+	    "from 0 to 10000");
+	CHECK_STR(conf_err(CLUSTER "busy_poll = 1\nbusy_poll = 2\n" NODE1),
+	    FNAME ":4: busy_poll: duplicate key");
 
 	CHECK_STR(conf_err(CLUSTER "[node 1]\nhost = h\nport = 0\n"),
 	    FNAME ":5: port: '0' is not a port from 1 to 65532");
