@@ -17,8 +17,8 @@ PAXOS_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-MMD -MP -Ilib -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DPAXOS_VERSION='"$(VERSION)"' \
-	$(shell $(PKG_CONFIG) --cflags libsodium inih lmdb jansson)
-PAXOS_LIBS := $(shell $(PKG_CONFIG) --libs libsodium inih lmdb)
+	$(shell $(PKG_CONFIG) --cflags libsodium inih lmdb libxxhash jansson)
+PAXOS_LIBS := $(shell $(PKG_CONFIG) --libs libsodium inih lmdb libxxhash)
 JSON_LIBS  := $(shell $(PKG_CONFIG) --libs jansson)
 ALL_CFLAGS  = $(PAXOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
@@ -120,8 +120,8 @@ soak: all $(SIM)
 deps:
 	@if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
 	$$s apt-get update && $$s apt-get install -y build-essential \
-	    pkg-config libsodium-dev libinih-dev liblmdb-dev libjansson-dev \
-	    bats bats-support bats-assert mandoc python3 clang \
+	    pkg-config libsodium-dev libinih-dev liblmdb-dev libxxhash-dev \
+	    libjansson-dev bats bats-support bats-assert mandoc python3 clang \
 	    libclang-rt-14-dev systemd iproute2 nftables
 
 demo: all

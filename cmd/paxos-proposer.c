@@ -335,8 +335,7 @@ main(int argc, char *argv[])
 		die(EX_IOERR, "read %s", rf.log_path);
 	if (rf.log_saved > 0) {
 		/* Positions up to the saved one are chosen: start after. */
-		learner_init(&p.lrn, acc_ids, n_acc, nd.conf.timeout_ms,
-		    valbuf + (size_t)PROPOSER_WINDOW * VALUE_MAX,
+		learner_init(&p.lrn, acc_ids, n_acc, nd.conf.timeout_ms, NULL,
 		    rf.log_saved + 1, node_now_ms());
 		if (store_load_learner(rf.log_path, &rf.log_saved, &p.lrn,
 		    true) != 0)

@@ -17,7 +17,7 @@ learner_init(struct learner *l, const uint32_t *acc_ids, unsigned n_acc,
 	l->interval_ms = interval_ms;
 	l->next = first == 0 ? 1 : first;
 	l->poll_ms = now_ms;
-	for (i = 0; i < LEARNER_WINDOW; i++)
+	for (i = 0; i < LEARNER_WINDOW && valbuf != NULL; i++)
 		l->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
 }
 
@@ -43,8 +43,12 @@ static void
 take_value(struct lslot *ls, const struct entry *e)
 {
 	ls->e = *e;
-	if (e->len > 0)
+	if (ls->buf == NULL) {
+		/* Kept for the filter only: no bytes, no copy. */
+		ls->e.len = 0;
+	} else if (e->len > 0) {
 		memcpy(ls->buf, e->val, e->len);
+	}
 	ls->e.val = ls->buf;
 	ls->has_value = true;
 }

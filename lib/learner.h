@@ -54,7 +54,11 @@ struct learner {
 	uint64_t	 n_duplicates;
 };
 
-/* valbuf holds LEARNER_WINDOW * VALUE_MAX bytes.  first: slot to start at. */
+/*
+ * valbuf holds LEARNER_WINDOW * VALUE_MAX bytes, or is NULL for a learner
+ * that only filters (a proposer's): entries then come out without their
+ * bytes (len 0).  first: slot to start at.
+ */
 void	learner_init(struct learner *, const uint32_t *acc_ids, unsigned n_acc,
 	    unsigned interval_ms, uint8_t *valbuf, uint64_t first,
 	    uint64_t now_ms);

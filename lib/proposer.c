@@ -75,8 +75,8 @@ proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
 	p->commit = p->next_slot = p->announced = 1;
 	for (i = 0; i < PROPOSER_WINDOW; i++)
 		p->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
-	learner_init(&p->lrn, acc_ids, n_acc, timeout_ms,
-	    valbuf + (size_t)PROPOSER_WINDOW * VALUE_MAX, 1, now_ms);
+	/* The log as learners see it, but only the filter's part of it. */
+	learner_init(&p->lrn, acc_ids, n_acc, timeout_ms, NULL, 1, now_ms);
 	/*
 	 * The first proposer tries at once; the others give it a few
 	 * timeouts to show itself, so a cold start has no duel.

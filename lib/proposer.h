@@ -86,9 +86,10 @@ struct proposer {
 
 	struct pslot	 ring[PROPOSER_WINDOW];	/* slot % WINDOW */
 	/*
-	 * The log as every learner sees it, duplicate filter included: the
-	 * leader reports a value committed at the position learners write
-	 * it at, and never proposes again what the log already holds.
+	 * The log as every learner sees it (without the bytes of values),
+	 * duplicate filter included: the leader reports a value committed
+	 * at the position learners write it at, and never proposes again
+	 * what the log already holds.
 	 */
 	struct learner	 lrn;
 	uint64_t	 stamp;
@@ -103,7 +104,7 @@ struct proposer {
 };
 
 /*
- * valbuf holds PROPOSER_VALBUF bytes: in-flight values and the learner's.
+ * valbuf holds PROPOSER_VALBUF bytes: the values in flight.
  * prop_ids lists every proposer, ours among them.  last_round is the
  * highest round this proposer may have used before it restarted: a
  * ballot used twice with different values can get two values chosen,
@@ -133,6 +134,6 @@ bool	proposer_is_leader(const struct proposer *);
 void	proposer_restore_written(struct proposer *, uint64_t client,
 	    uint64_t seq, uint64_t slot);
 
-#define PROPOSER_VALBUF	((size_t)(PROPOSER_WINDOW + LEARNER_WINDOW) * VALUE_MAX)
+#define PROPOSER_VALBUF	((size_t)PROPOSER_WINDOW * VALUE_MAX)
 
 #endif

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
+#include <xxhash.h>
 
 #include "wal.h"
 
-#define WAL_MAGIC	0x50585731u		/* "PXW1" */
+#define WAL_MAGIC	0x50585732u		/* "PXW2" */
 #define HASH_LEN	16
 #define HDR_LEN		(4 + 4 + 8 + HASH_LEN)	/* magic, length, gen, hash */
 #define ITEM_HDR	(1 + 4)			/* type, length */
@@ -48,21 +48,19 @@ get64(const uint8_t *p)
 /*
  * The check covers the header before it and the payload after it.  It
  * only has to catch torn and damaged writes, not forgeries (whoever can
- * write the file can write anything), so Poly1305 under a fixed key
- * will do: a universal hash, twice as fast here as BLAKE2b.
+ * write the file can write anything), so a fast non-cryptographic hash
+ * will do: XXH3, 128 bits, seeded with the hash of the header; three to
+ * four times as fast here as the Poly1305 it replaces.
  */
 static void
 record_hash(const uint8_t *hdr, const uint8_t *payload, size_t len,
     uint8_t out[HASH_LEN])
 {
-	static const uint8_t key[crypto_onetimeauth_poly1305_KEYBYTES] =
-	    "paxos write-ahead log check key";
-	crypto_onetimeauth_poly1305_state st;
+	XXH128_canonical_t c;
 
-	crypto_onetimeauth_poly1305_init(&st, key);
-	crypto_onetimeauth_poly1305_update(&st, hdr, 16);
-	crypto_onetimeauth_poly1305_update(&st, payload, len);
-	crypto_onetimeauth_poly1305_final(&st, out);
+	XXH128_canonicalFromHash(&c, XXH3_128bits_withSeed(payload, len,
+	    XXH3_64bits(hdr, 16)));
+	memcpy(out, c.digest, HASH_LEN);
 }
 
 /* Zero-fill to WAL_SIZE and make the file and its name durable. */
@@ -165,7 +163,7 @@ wal_replay(struct wal *w, uint64_t gen,
 			break;
 		}
 		record_hash(hdr, payload, len, hash);
-		if (sodium_memcmp(hash, hdr + 16, HASH_LEN) != 0)
+		if (memcmp(hash, hdr + 16, HASH_LEN) != 0)
 			break;		/* torn: the batch never answered */
 		for (at = 0; at < len && r == 0; at += ITEM_HDR + ilen) {
 			if (len - at < ITEM_HDR ||

@@ -413,6 +413,35 @@ test_filter(void)
 	CHECK(ready(5, 4, "next", LEARNER_WRITE));
 }
 
+/*
+ * A learner without a value buffer (a proposer's) filters as any other,
+ * from announcements and from reports, and keeps no bytes.
+ */
+static void
+test_no_values(void)
+{
+	enum learner_verdict v;
+	struct entry e;
+
+	learner_init(&l, accs, 3, INTERVAL, NULL, 1, T0);
+	ob.n = 0;
+	chosen(1, value(9, 1, "first"));
+	CHECK(learner_peek(&l, &e, &v) && v == LEARNER_WRITE &&
+	    e.kind == ENTRY_VALUE && e.client == 9 && e.seq == 1 &&
+	    e.len == 0);
+	learner_advance(&l);
+	chosen(2, value(9, 1, "first"));
+	CHECK(learner_peek(&l, &e, &v) && v == LEARNER_DUP && e.len == 0);
+	learner_advance(&l);
+	rep(3, 3);
+	rep_entry(3, B(1, 1), true, value(9, 2, "second"));
+	from_acc(T0, 1);
+	CHECK(learner_peek(&l, &e, &v) && v == LEARNER_WRITE &&
+	    e.client == 9 && e.seq == 2 && e.len == 0);
+	learner_advance(&l);
+	CHECK(nothing_ready() && l.next == 4);
+}
+
 int
 main(void)
 {
@@ -424,6 +453,7 @@ main(void)
 	test_reports();
 	test_tick();
 	test_filter();
+	test_no_values();
 	free(valbuf);
 	return done_testing();
 }
