@@ -28,7 +28,7 @@ client_init(struct client *c, uint64_t session, const uint32_t *prop_ids,
 bool
 client_has_room(const struct client *c)
 {
-	return c->n < c->window;
+	return c->n < c->window && (c->n == 0 || c->bytes < CLIENT_BYTES_MAX);
 }
 
 bool
@@ -97,6 +97,7 @@ client_submit(struct client *c, const uint8_t *val, uint32_t len,
 	struct client_value *cv = at(c, c->n);
 
 	c->n++;
+	c->bytes += len;
 	cv->seq = c->next_seq++;
 	cv->line = line;
 	cv->len = len;
@@ -203,5 +204,6 @@ client_retire(struct client *c, struct client_value *out)
 	c->acked = cv->seq;
 	c->head = (c->head + 1) % c->window;
 	c->n--;
+	c->bytes -= cv->len;
 	return true;
 }

@@ -13,6 +13,12 @@
 #include "msg.h"
 
 #define CLIENT_MAX_PROP	32
+/*
+ * Bytes of values in flight, whatever the window: UDP has no flow
+ * control, and a window of large values overflows the leader's socket
+ * buffer, where every datagram lost costs a retransmission.
+ */
+#define CLIENT_BYTES_MAX	(1024 * 1024)
 
 struct client_value {
 	uint64_t	 seq;
@@ -39,12 +45,14 @@ struct client {
 	unsigned	 timeout_ms;
 	struct client_value *v;		/* ring of window entries */
 	unsigned	 head, n;
+	size_t		 bytes;		/* of the n values */
 };
 
 /* v: window entries, each with val pointing at VALUE_MAX bytes. */
 void	client_init(struct client *, uint64_t session, const uint32_t *prop_ids,
 	    unsigned n_prop, unsigned window, unsigned timeout_ms,
 	    struct client_value *v, uint64_t now_ms);
+/* Room for one more value: the window and CLIENT_BYTES_MAX allow it. */
 bool	client_has_room(const struct client *);
 bool	client_idle(const struct client *);
 /*

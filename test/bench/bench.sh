@@ -11,6 +11,7 @@ CLIENTS=${CLIENTS:-4}
 WINDOW=${WINDOW:-128}
 N64=${N64:-50000}		# values per client, 64-byte values
 N1K=${N1K:-20000}		# values per client, 1 KiB values
+N32K=${N32K:-1000}		# values per client, 32 KiB values
 NLAT=${NLAT:-3000}		# values for the latency runs
 SESSIONS=${SESSIONS:-2000}	# earlier client sessions, last row
 BUSY_POLL=${BUSY_POLL:-100}	# microseconds, second set of latency runs
@@ -209,6 +210,7 @@ row "  64 B values, persist = no" no 64 "$N64"
 row "  64 B values, persist = yes" yes 64 "$N64"
 row "  1 KiB values, persist = no" no 1024 "$N1K"
 row "  1 KiB values, persist = yes" yes 1024 "$N1K"
+row "  32 KiB values, persist = yes" yes 32768 "$N32K"
 row "  64 B, persist = no, after $SESSIONS sessions" no 64 "$N64" "$SESSIONS"
 echo
 echo "commit latency, one value in flight (microseconds)"
