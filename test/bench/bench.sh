@@ -191,16 +191,21 @@ latency() {
 	down
 }
 
-row() {	# label persist size per-client [sessions]
-	r=$(for i in $(seq "$RUNS"); do
-		throughput "$2" "$3" "$4" "${5:-0}"; done | median)
-	printf '%-44s %12s\n' "$1" "$r values/s"
-}
-
 # CPU time taken by other guests of a virtual machine's host, in ticks
 # (/proc/stat "steal"), and all ticks: noise the figures carry.
 ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i;
     print $9, t}' /proc/stat; }
+# stolen TICKS_BEFORE: the share stolen since, in percent
+stolen() { echo "$1 $(ticks)" | awk '{s = 0; if ($4 > $2)
+    s = 100 * ($3 - $1) / ($4 - $2); printf "%.1f", s}'; }
+
+row() {	# label persist size per-client [sessions]
+	t0=$(ticks)
+	r=$(for i in $(seq "$RUNS"); do
+		throughput "$2" "$3" "$4" "${5:-0}"; done | median)
+	printf '%-44s %12s   (%s%% stolen)\n' "$1" "$r values/s" \
+	    "$(stolen "$t0")"
+}
 steal0=$(ticks)
 echo "paxos bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
     "$CLIENTS clients x -w $WINDOW, median of $RUNS runs"
@@ -216,13 +221,15 @@ echo
 echo "commit latency, one value in flight (microseconds)"
 for bp in 0 "$BUSY_POLL"; do
 	for mode in no yes; do
+		t0=$(ticks)
 		for i in $(seq "$RUNS"); do latency $mode "$bp"; done \
 		    > "$dir/lat.$mode"
-		printf '  persist = %-3s busy_poll = %-4s p50 %6s  p99 %6s  p99.9 %6s\n' \
+		printf '  persist = %-3s busy_poll = %-4s p50 %6s  p99 %6s  p99.9 %6s   (%s%% stolen)\n' \
 		    $mode "$bp" \
 		    "$(cut -d' ' -f1 "$dir/lat.$mode" | median)" \
 		    "$(cut -d' ' -f2 "$dir/lat.$mode" | median)" \
-		    "$(cut -d' ' -f3 "$dir/lat.$mode" | median)"
+		    "$(cut -d' ' -f3 "$dir/lat.$mode" | median)" \
+		    "$(stolen "$t0")"
 	done
 done
 echo
@@ -236,5 +243,5 @@ for k in no.64 yes.64 no.1024 yes.1024; do
 	echo
 done
 echo
-echo "$steal0 $(ticks)" | awk '$4 > $2 {printf "cpu stolen by the host during the runs: %.1f%%\n", 100 * ($3 - $1) / ($4 - $2)}'
+echo "cpu stolen by the host during the runs: $(stolen "$steal0")%"
 profile_report
