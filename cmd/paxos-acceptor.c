@@ -94,28 +94,40 @@ queue_reply(struct state *s, const struct msg *m)
 	}
 }
 
+/* Remember the ballot slot was just accepted in (see recent). */
+static void
+note_accepted(struct state *s, uint64_t slot, struct ballot b)
+{
+	s->recent[slot % RECENT].slot = slot;
+	s->recent[slot % RECENT].ballot = b;
+}
+
+/* The ballot slot was accepted in, {0, 0} if none: memory, else store. */
+static struct ballot
+accepted_ballot(struct state *s, uint64_t slot)
+{
+	struct slot_entry se;
+	int r;
+
+	if (s->recent[slot % RECENT].slot == slot)
+		return s->recent[slot % RECENT].ballot;
+	if ((r = store_get(&s->st, slot, &se)) == -1)
+		die(EX_IOERR, "read %s", s->st.path);
+	return r == 1 ? se.ballot : (struct ballot){ 0, 0 };
+}
+
 /* The leader of ballot b says slots below upto are chosen. */
 static void
 mark_chosen(struct state *s, struct ballot b, uint64_t upto)
 {
-	struct slot_entry se;
 	uint64_t before = s->acc.commit;
 	unsigned walked;
-	int r;
 
 	for (walked = 0; walked < COMMIT_WALK && s->acc.commit < upto;
-	    walked++) {
-		r = s->recent[s->acc.commit % RECENT].slot == s->acc.commit;
-		if (r)
-			se.ballot = s->recent[s->acc.commit % RECENT].ballot;
-		else if ((r = store_get(&s->st, s->acc.commit, &se)) == -1)
-			die(EX_IOERR, "read %s", s->st.path);
-		if (r == 0)
-			se.ballot = (struct ballot){ 0, 0 };
+	    walked++)
 		if (!acceptor_commit_slot(&s->acc, b, upto, s->acc.commit,
-		    se.ballot, false))
+		    accepted_ballot(s, s->acc.commit), false))
 			break;
-	}
 	if (s->acc.commit != before)
 		log_debug("commit slot=%" PRIu64, s->acc.commit);
 }
@@ -153,10 +165,7 @@ handle(struct state *s, const struct auth_peer *from)
 				if (store_put_entry(&s->st, m->e[i].slot,
 				    m->ballot, &m->e[i].e) == -1)
 					die(EX_IOERR, "write %s", s->st.path);
-				s->recent[m->e[i].slot % RECENT].slot =
-				    m->e[i].slot;
-				s->recent[m->e[i].slot % RECENT].ballot =
-				    m->ballot;
+				note_accepted(s, m->e[i].slot, m->ballot);
 			}
 			s->accepted += m->n;
 			mark_chosen(s, m->ballot, m->commit);

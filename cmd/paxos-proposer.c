@@ -199,8 +199,7 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 	int n, r;
 
 	while (!quit) {
-		if (node_wait(nd, TICK_MS) == -1 &&
-		    errno != EINTR)
+		if (node_wait(nd, TICK_MS) == -1 && errno != EINTR)
 			die(EX_OSERR, "poll");
 		for (n = 0; n < BATCH; n++) {
 			r = node_recv(nd, &m, &from);

@@ -169,9 +169,8 @@ find_window(struct auth *a, uint8_t role, uint32_t id)
 		if (!w->live)
 			break;
 	}
-	if (oldest->live)
-		session_index_del(&a->client_index, (uint64_t)oldest->id + 1);
-	session_index_put(&a->client_index, (uint64_t)id + 1,
+	session_index_replace(&a->client_index,
+	    oldest->live ? (uint64_t)oldest->id + 1 : 0, (uint64_t)id + 1,
 	    (unsigned)(oldest - a->clients));
 	/*
 	 * Forgetting the least recently heard client lets its old datagrams

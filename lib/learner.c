@@ -244,11 +244,9 @@ claim(struct learner *l, uint64_t client)
 	for (i = 1; i < LEARNER_SESSIONS; i++)
 		if (l->sessions[i].used < oldest->used)
 			oldest = &l->sessions[i];
-	if (oldest->client != 0)
-		session_index_del(&l->sidx, oldest->client);
-	oldest->client = client;
-	session_index_put(&l->sidx, client,
+	session_index_replace(&l->sidx, oldest->client, client,
 	    (unsigned)(oldest - l->sessions));
+	oldest->client = client;
 	return oldest;
 }
 

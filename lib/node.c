@@ -39,13 +39,19 @@ node_conf_role(uint8_t auth_role)
 	}
 }
 
-uint64_t
-node_now_ms(void)
+static uint64_t
+mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+node_now_ms(void)
+{
+	return mono_us() / 1000;
 }
 
 uint64_t
@@ -308,11 +314,9 @@ find_client(struct node *nd, uint64_t session, bool add)
 	for (i = 1; i < NODE_CLIENTS; i++)
 		if (nd->clients[i].used < oldest->used)
 			oldest = &nd->clients[i];
-	if (oldest->used != 0)
-		session_index_del(&nd->client_index, oldest->session);
-	oldest->session = session;
-	session_index_put(&nd->client_index, session,
+	session_index_replace(&nd->client_index, oldest->session, session,
 	    (unsigned)(oldest - nd->clients));
+	oldest->session = session;
 	return oldest;
 }
 
@@ -415,15 +419,6 @@ bool
 node_buffered(const struct node *nd)
 {
 	return nd->rnext < nd->rcount;
-}
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /*

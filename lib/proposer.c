@@ -362,11 +362,10 @@ session(struct proposer *p, uint64_t client)
 		for (i = 1; i < PROPOSER_SESSIONS; i++)
 			if (p->session_used[i] < p->session_used[oldest])
 				oldest = i;
-		if (p->sessions[oldest].client != 0)
-			session_index_del(&p->sidx, p->sessions[oldest].client);
+		session_index_replace(&p->sidx, p->sessions[oldest].client,
+		    client, oldest);
 		memset(&p->sessions[oldest], 0, sizeof(p->sessions[oldest]));
 		p->sessions[oldest].client = client;
-		session_index_put(&p->sidx, client, oldest);
 		at = (int)oldest;
 	}
 	p->session_used[at] = ++p->stamp;

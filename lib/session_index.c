@@ -39,6 +39,8 @@ session_index_del(struct session_index *x, uint64_t id)
 {
 	unsigned i, j, h;
 
+	if (id == 0)
+		return;		/* would find an empty cell, not a record */
 	for (i = home(id); x->id[i] != id; i = (i + 1) & MASK)
 		if (x->id[i] == 0)
 			return;
@@ -55,4 +57,12 @@ session_index_del(struct session_index *x, uint64_t id)
 		i = j;
 	}
 	x->id[i] = 0;
+}
+
+void
+session_index_replace(struct session_index *x, uint64_t old_id,
+    uint64_t new_id, unsigned place)
+{
+	session_index_del(x, old_id);
+	session_index_put(x, new_id, place);
 }

@@ -25,7 +25,13 @@ struct session_index {
 int	session_index_find(const struct session_index *, uint64_t id);
 /* Index id (not yet in it) at place. */
 void	session_index_put(struct session_index *, uint64_t id, unsigned place);
-/* Forget id, if it is there. */
+/* Forget id, if it is there (0 never is). */
 void	session_index_del(struct session_index *, uint64_t id);
+/*
+ * The record at place changes hands: it holds new_id now, and no longer
+ * old_id (0: it was free).
+ */
+void	session_index_replace(struct session_index *, uint64_t old_id,
+	    uint64_t new_id, unsigned place);
 
 #endif
