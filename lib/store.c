@@ -194,7 +194,7 @@ recover(struct store *s, char *err, size_t errlen)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/wal", s->path);
-	if (wal_open(&s->wal, path) == -1) {
+	if (wal_open(&s->wal, path, true) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}

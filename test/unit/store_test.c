@@ -2,7 +2,9 @@
  * Unit tests for lib/store and lib/wal: what an acceptor committed
  * survives a crash (a child that _exits without closing), a torn last
  * record is dropped and nothing before it, checkpoints lose nothing, and
- * records of an older generation are never replayed.
+ * records of an older generation are never replayed; and the log itself,
+ * written directly or through the page cache, replays every item of
+ * records of any length, ending anywhere in a block.
  */
 #include <sys/wait.h>
 
@@ -15,6 +17,7 @@
 
 #include "store.h"
 #include "tap.h"
+#include "wal.h"
 
 static char dir[] = "/tmp/store_test.XXXXXX";
 static char sdir[64];
@@ -383,6 +386,109 @@ test_scattered(void)
 	store_close(&st);
 }
 
+/* Item k of the log test: its type, length and bytes follow from k. */
+static size_t
+item_len(unsigned k)
+{
+	return k % 7 == 0 ? 0 : (k * 337u) % 9000;
+}
+
+static void
+item_fill(uint8_t *p, unsigned k, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(k + i);
+}
+
+struct replayed {
+	unsigned	n;		/* items seen */
+	unsigned	bad;		/* of them, not as written */
+};
+
+static int
+check_item(void *arg, uint8_t type, const uint8_t *p, size_t len)
+{
+	struct replayed *r = arg;
+	uint8_t want[9000];
+
+	item_fill(want, r->n, item_len(r->n));
+	if (type != (uint8_t)r->n || len != item_len(r->n) ||
+	    memcmp(p, want, len) != 0)
+		r->bad++;
+	r->n++;
+	return 0;
+}
+
+/* Records of items next..next+count-1, `per` items each. */
+static int
+log_items(struct wal *w, unsigned next, unsigned count, unsigned per)
+{
+	uint8_t p[9000];
+	unsigned k;
+
+	for (k = next; k < next + count; k++) {
+		item_fill(p, k, item_len(k));
+		if (wal_add(w, (uint8_t)k, p, item_len(k), NULL, 0) == -1)
+			return -1;
+		if ((k - next) % per == per - 1 && wal_sync(w) == -1)
+			return -1;
+	}
+	return wal_sync(w);
+}
+
+static void
+test_wal(bool direct)
+{
+	char path[128];
+	struct replayed r = { 0, 0 };
+	struct wal w;
+	uint8_t p[4096];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/wal.%d", dir, direct);
+	if (!CHECK(wal_open(&w, path, direct) == 0))
+		return;
+	CHECK((w.dfd != -1) == direct);
+	wal_restart(&w, 1);
+	CHECK(log_items(&w, 0, 300, 3) == 0);
+	/* One record that ends exactly where a block does. */
+	len = 4096 - (w.off + 32 + 5) % 4096;
+	memset(p, 0, sizeof(p));
+	CHECK(wal_add(&w, 0, p, len, NULL, 0) == 0);
+	CHECK(wal_sync(&w) == 0);
+	CHECK(w.off % 4096 == 0);
+	wal_close(&w);
+
+	/* Reopened: all 300 items, and the filler; then more after them. */
+	if (!CHECK(wal_open(&w, path, direct) == 0))
+		return;
+	CHECK(wal_replay(&w, 1, check_item, &r) == 0);
+	CHECK(r.n == 301 && r.bad == 1);	/* the filler is not item 300 */
+	CHECK(log_items(&w, 301, 200, 1) == 0);
+	wal_close(&w);
+	if (!CHECK(wal_open(&w, path, direct) == 0))
+		return;
+	r = (struct replayed){ 0, 0 };
+	CHECK(wal_replay(&w, 1, check_item, &r) == 0);
+	if (!CHECK(r.n == 501 && r.bad == 1))
+		diag("%u items, %u bad", r.n, r.bad);
+	/* Continuing mid-block rewrote that block's start as it was. */
+	CHECK(w.off % 4096 != 0);
+	CHECK(log_items(&w, 501, 1, 1) == 0);
+	wal_close(&w);
+	if (!CHECK(wal_open(&w, path, direct) == 0))
+		return;
+	r = (struct replayed){ 0, 0 };
+	CHECK(wal_replay(&w, 1, check_item, &r) == 0);
+	CHECK(r.n == 502 && r.bad == 1);
+	r = (struct replayed){ 0, 0 };
+	CHECK(wal_replay(&w, 2, check_item, &r) == 0);
+	CHECK(r.n == 0);
+	wal_close(&w);
+}
+
 int
 main(void)
 {
@@ -399,6 +505,8 @@ main(void)
 	test_order();
 	test_scattered();
 	test_no_persist();
+	test_wal(false);
+	test_wal(true);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		diag("%s failed", cmd);
