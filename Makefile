@@ -74,7 +74,10 @@ test/sim/%: san/test/sim/%.o san/libpaxos.a
 test/bench/bench_client: test/bench/bench_client.o lib/libpaxos.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PAXOS_LIBS)
 
-bench: all test/bench/bench_client
+test/bench/host_probe: test/bench/host_probe.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+bench: all test/bench/bench_client test/bench/host_probe
 	@sh test/bench/bench.sh
 
 # The protocol core must stay free of I/O, so the simulator can run it.
@@ -176,7 +179,8 @@ uninstall:
 
 clean:
 	rm -rf $(PROGS) $(UNIT) $(SIM) test/sim/paxos_sim_broken \
-	    test/bench/bench_client test/tools/paxos-forge \
+	    test/bench/bench_client test/bench/host_probe \
+	    test/tools/paxos-forge \
 	    test/tools/paxos-flood test/fuzz/mkseeds \
 	    test/sim/teeth.log lib/libpaxos.a */*.o */*.d test/*/*.o \
 	    test/*/*.d test/unit/*.tap san

@@ -4,6 +4,8 @@
 # has written them), one-in-flight commit latency, and each daemon's peak
 # resident memory.  Every figure is the median of RUNS runs (default 3).
 # PROFILE=1 records the runs with perf(1) and prints where the time went.
+# First it prints what the host allows (test/bench/host_probe.c): a
+# one-in-flight commit is a chain of wake-ups and synced writes.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-3}
@@ -209,6 +211,7 @@ row() {	# label persist size per-client [sessions]
 steal0=$(ticks)
 echo "paxos bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
     "$CLIENTS clients x -w $WINDOW, median of $RUNS runs"
+echo "host: $("$top/test/bench/host_probe" "$dir")"
 echo
 echo "throughput (submission to written by the learner)"
 row "  64 B values, persist = no" no 64 "$N64"
