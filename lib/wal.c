@@ -281,12 +281,22 @@ wal_add(struct wal *w, uint8_t type, const void *a, size_t alen,
 	return 0;
 }
 
+/* -1, with errno set even where a write(2) wrote less and set none. */
+static int
+short_write(ssize_t n)
+{
+	if (n >= 0)
+		errno = EIO;
+	return -1;
+}
+
 int
 wal_sync(struct wal *w)
 {
 	uint8_t *rec = w->buf + w->head;
 	size_t len = w->len - w->head - HDR_LEN, end, tail;
 	uint64_t start = w->off - w->head;
+	ssize_t n;
 
 	if (len == 0)
 		return 0;
@@ -302,12 +312,21 @@ wal_sync(struct wal *w)
 	record_hash(rec, rec + HDR_LEN, len, rec + 16);
 	/* Zeros after the record: replay stops there, as at a torn one. */
 	memset(w->buf + w->len, 0, end - w->len);
-	if (w->dfd != -1) {
-		if (pwrite(w->dfd, w->buf, end, (off_t)start) != (ssize_t)end)
+	if (w->dfd != -1 &&
+	    (n = pwrite(w->dfd, w->buf, end, (off_t)start)) != (ssize_t)end) {
+		if (n != -1 || errno != EINVAL)
+			return short_write(n);
+		/* Opened, yet our blocks are not the device's: buffered. */
+		close(w->dfd);
+		w->dfd = -1;
+	}
+	if (w->dfd == -1) {
+		if ((n = pwrite(w->fd, w->buf, end, (off_t)start)) !=
+		    (ssize_t)end)
+			return short_write(n);
+		if (fdatasync(w->fd) == -1)
 			return -1;
-	} else if (pwrite(w->fd, w->buf, end, (off_t)start) !=
-	    (ssize_t)end || fdatasync(w->fd) == -1)
-		return -1;
+	}
 	/* The record's last, partial block heads the next write. */
 	w->off += HDR_LEN + len;
 	tail = w->off % BLOCK;
