@@ -2,13 +2,13 @@
 # make bench: a three-acceptor, one-proposer, one-learner cluster on
 # loopback; prints throughput (values/s from submission until the learner
 # has written them), one-in-flight commit latency, and each daemon's peak
-# resident memory.  Every figure is the median of RUNS runs (default 3).
+# resident memory.  Every figure is the median of RUNS runs (default 5).
 # PROFILE=1 records the runs with perf(1) and prints where the time went.
 # First it prints what the host allows (test/bench/host_probe.c): a
 # one-in-flight commit is a chain of wake-ups and synced writes.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 CLIENTS=${CLIENTS:-4}
 WINDOW=${WINDOW:-128}
 N64=${N64:-50000}		# values per client, 64-byte values
