@@ -438,6 +438,26 @@ log_items(struct wal *w, unsigned next, unsigned count, unsigned per)
 	return wal_sync(w);
 }
 
+/*
+ * Reopen the log and replay generation 1: true if it holds want items,
+ * one of which (the filler) is not as log_items wrote it.  The log then
+ * stays open, positioned after them; else it is closed.
+ */
+static bool
+reopen_holds(struct wal *w, const char *path, bool direct, unsigned want)
+{
+	struct replayed r = { 0, 0 };
+
+	if (wal_open(w, path, direct) != 0)
+		return false;
+	if (wal_replay(w, 1, check_item, &r) == 0 && r.n == want &&
+	    r.bad == 1)
+		return true;
+	diag("%u items, %u not as written", r.n, r.bad);
+	wal_close(w);
+	return false;
+}
+
 static void
 test_wal(bool direct)
 {
@@ -453,7 +473,7 @@ test_wal(bool direct)
 	CHECK((w.dfd != -1) == direct);
 	wal_restart(&w, 1);
 	CHECK(log_items(&w, 0, 300, 3) == 0);
-	/* One record that ends exactly where a block does. */
+	/* One record that ends exactly where a block does: the filler. */
 	len = 4096 - (w.off + 32 + 5) % 4096;
 	memset(p, 0, sizeof(p));
 	CHECK(wal_add(&w, 0, p, len, NULL, 0) == 0);
@@ -461,29 +481,19 @@ test_wal(bool direct)
 	CHECK(w.off % 4096 == 0);
 	wal_close(&w);
 
-	/* Reopened: all 300 items, and the filler; then more after them. */
-	if (!CHECK(wal_open(&w, path, direct) == 0))
+	/* Reopened: all 300 items and the filler; then more after them. */
+	if (!CHECK(reopen_holds(&w, path, direct, 301)))
 		return;
-	CHECK(wal_replay(&w, 1, check_item, &r) == 0);
-	CHECK(r.n == 301 && r.bad == 1);	/* the filler is not item 300 */
 	CHECK(log_items(&w, 301, 200, 1) == 0);
 	wal_close(&w);
-	if (!CHECK(wal_open(&w, path, direct) == 0))
+	if (!CHECK(reopen_holds(&w, path, direct, 501)))
 		return;
-	r = (struct replayed){ 0, 0 };
-	CHECK(wal_replay(&w, 1, check_item, &r) == 0);
-	if (!CHECK(r.n == 501 && r.bad == 1))
-		diag("%u items, %u bad", r.n, r.bad);
 	/* Continuing mid-block rewrote that block's start as it was. */
 	CHECK(w.off % 4096 != 0);
 	CHECK(log_items(&w, 501, 1, 1) == 0);
 	wal_close(&w);
-	if (!CHECK(wal_open(&w, path, direct) == 0))
+	if (!CHECK(reopen_holds(&w, path, direct, 502)))
 		return;
-	r = (struct replayed){ 0, 0 };
-	CHECK(wal_replay(&w, 1, check_item, &r) == 0);
-	CHECK(r.n == 502 && r.bad == 1);
-	r = (struct replayed){ 0, 0 };
 	CHECK(wal_replay(&w, 2, check_item, &r) == 0);
 	CHECK(r.n == 0);
 	wal_close(&w);
