@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <lmdb.h>
+#include <xxhash.h>
 
 #include "store.h"
 
@@ -31,6 +32,14 @@
 #define WAL_STATE	1			/* log items: the state */
 #define WAL_ENTRY	2			/* a slot's key and record */
 #define REC_HDR		(8 + 4 + 1 + 1 + 8 + 8 + 8)
+/*
+ * A record's byte 12 says where its value is: 0, after the header (as
+ * persist = no writes it); REC_LOGGED, in the values file, the header
+ * then followed by the value's offset there, its length and its hash.
+ */
+#define REC_LOGGED	1
+#define REC_REF		(REC_HDR + 8 + 4 + 8)
+#define SCAN_BUF	((size_t)MSG_MAX + VALUE_MAX)
 
 static void
 be64(uint8_t *p, uint64_t v)
@@ -77,11 +86,12 @@ rd32(const uint8_t *p)
 static int
 unlink_store(const char *dir, char *err, size_t errlen)
 {
-	static const char *const names[] = { "data.mdb", "lock.mdb", "wal" };
+	static const char *const names[] = { "data.mdb", "lock.mdb", "wal",
+	    "values" };
 	char path[4096 + 16];
 	unsigned i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (unlink(path) == -1 && errno != ENOENT) {
 			snprintf(err, errlen, "unlink %s: %s", path,
@@ -119,48 +129,97 @@ grow_map(struct store *s)
 	return mdb_env_set_mapsize(s->env, size) == 0 ? 0 : -1;
 }
 
-/* Put one logged item into the open transaction. */
-static int
-replay_item(void *arg, uint8_t type, const uint8_t *p, size_t len)
+/* A slot's record header: the ballot and the entry but its bytes. */
+static void
+fill_hdr(uint8_t *p, struct ballot b, const struct entry *e)
 {
-	struct store *s = arg;
-	MDB_val k, v;
-	MDB_dbi dbi;
+	wr64(p, b.round);
+	wr32(p + 8, b.node);
+	p[12] = 0;			/* the value follows */
+	p[13] = e->kind;
+	wr64(p + 14, e->client);
+	wr64(p + 22, e->seq);
+	wr64(p + 30, e->acked);
+}
 
-	if (type == WAL_STATE && len == STATE_LEN) {
-		k = (MDB_val){ 5, "state" };
-		v = (MDB_val){ len, (void *)p };
-		dbi = s->dbi_meta;
-	} else if (type == WAL_ENTRY && len >= 8 + REC_HDR) {
-		k = (MDB_val){ 8, (void *)p };
-		v = (MDB_val){ len - 8, (void *)(p + 8) };
-		dbi = s->dbi_slots;
-	} else
-		return -2;
-	return mdb_put(s->txn, dbi, &k, &v, 0) == 0 ? 0 : -1;
+/* Put a record whose value is at `at` in the values file. */
+static int
+put_ref(struct store *s, const uint8_t *key, const uint8_t *hdr,
+    const uint8_t *val, size_t len, uint64_t at, unsigned flags)
+{
+	MDB_val k = { 8, (void *)key }, v = { REC_REF, NULL };
+	uint8_t *p;
+
+	if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE | flags) != 0)
+		return -1;
+	p = v.mv_data;
+	memcpy(p, hdr, REC_HDR);
+	p[12] = REC_LOGGED;
+	wr64(p + REC_HDR, at);
+	wr32(p + REC_HDR + 8, (uint32_t)len);
+	wr64(p + REC_HDR + 12, XXH3_64bits(val, len));
+	return 0;
 }
 
 /*
- * Commit the open transaction, synced, with the log generation it has
- * applied; the log then starts over with the next generation.
+ * Put one logged item into the open transaction.  An entry's item is its
+ * key, header and value: the value stays where it is in the generation,
+ * which goes to the values file at values_end.
+ */
+static int
+replay_item(void *arg, uint8_t type, const uint8_t *p, size_t len,
+    uint64_t at)
+{
+	struct store *s = arg;
+	MDB_val k = { 5, "state" }, v = { len, (void *)p };
+
+	if (type == WAL_STATE && len == STATE_LEN)
+		return mdb_put(s->txn, s->dbi_meta, &k, &v, 0) == 0 ? 0 : -1;
+	if (type == WAL_ENTRY && len >= 8 + REC_HDR &&
+	    len - 8 - REC_HDR <= VALUE_MAX)
+		return put_ref(s, p, p + 8, p + 8 + REC_HDR,
+		    len - 8 - REC_HDR, s->values_end + at + 8 + REC_HDR, 0);
+	return -2;
+}
+
+/*
+ * Append the log's generation to the values file, then commit the open
+ * transaction, synced, with the generation it has applied and where the
+ * values file now ends; the log then starts over with the next
+ * generation.  A crash before the commit replays the generation again,
+ * and writes it again at the same place.  0, or an LMDB or errno code.
  */
 static int
 checkpoint(struct store *s)
 {
-	uint8_t buf[8];
-	MDB_val k = { 6, "walgen" }, v = { 8, buf };
+	uint8_t gen[8], end[8];
+	MDB_val kg = { 6, "walgen" }, vg = { 8, gen };
+	MDB_val ke = { 6, "values" }, ve = { 8, end };
+	const uint8_t *bytes;
+	size_t len;
 	int rc;
 
-	be64(buf, s->wal.gen);
-	if ((rc = mdb_put(s->txn, s->dbi_meta, &k, &v, 0)) != 0) {
+	bytes = wal_generation(&s->wal, &len);
+	if (len > 0 && wal_file_write(&s->values, bytes, len,
+	    s->values_end) == -1) {
+		rc = errno == ENOSPC ? ENOSPC : EIO;
+		store_abort(s);
+		return rc;
+	}
+	be64(gen, s->wal.gen);
+	be64(end, s->values_end + len);
+	if ((rc = mdb_put(s->txn, s->dbi_meta, &kg, &vg, 0)) != 0 ||
+	    (rc = mdb_put(s->txn, s->dbi_meta, &ke, &ve, 0)) != 0) {
 		store_abort(s);
 		return rc;
 	}
 	rc = mdb_txn_commit(s->txn);
 	s->txn = NULL;
 	s->writing = false;
-	if (rc == 0)
+	if (rc == 0) {
+		s->values_end += len;
 		wal_restart(&s->wal, s->wal.gen + 1);
+	}
 	return rc;
 }
 
@@ -183,18 +242,62 @@ find_last_slot(struct store *s)
 	return rc;
 }
 
+/* A number kept in the meta table: 0 (also when absent) or an error. */
+static int
+meta_u64(struct store *s, const char *name, uint64_t *out)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
+
+	*out = 0;
+	rc = mdb_get(s->txn, s->dbi_meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0 && v.mv_size != 8)
+		return MDB_CORRUPTED;
+	if (rc == 0)
+		*out = rd64(v.mv_data);
+	return rc;
+}
+
+/* Open the log and the values file as path/name; 0, or -1 with errno. */
+static int
+open_logs(struct store *s, char *path, size_t pathlen)
+{
+	snprintf(path, pathlen, "%s/values", s->path);
+	if (wal_file_open(&s->values, path, true) == -1)
+		return -1;
+	snprintf(path, pathlen, "%s/wal", s->path);
+	if (wal_open(&s->wal, path, true) == -1) {
+		wal_file_close(&s->values);
+		return -1;
+	}
+	if ((s->scan_buf = malloc(SCAN_BUF)) == NULL ||
+	    (s->get_buf = malloc(VALUE_MAX)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+close_logs(struct store *s)
+{
+	wal_close(&s->wal);
+	wal_file_close(&s->values);
+	free(s->scan_buf);
+	free(s->get_buf);
+	s->scan_buf = s->get_buf = NULL;
+}
+
 /* Replay the log's records not yet in LMDB, and checkpoint them. */
 static int
 recover(struct store *s, char *err, size_t errlen)
 {
 	char path[4096 + 8];
-	MDB_val k = { 6, "walgen" }, v;
-	uint64_t applied = 0;
+	uint64_t applied;
 	MDB_txn *txn;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/wal", s->path);
-	if (wal_open(&s->wal, path, true) == -1) {
+	if (open_logs(s, path, sizeof(path)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -206,13 +309,9 @@ recover(struct store *s, char *err, size_t errlen)
 		goto fail;
 	s->txn = txn;
 	s->writing = true;
-	rc = mdb_get(txn, s->dbi_meta, &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		applied = rd64(v.mv_data);
-	else if (rc != MDB_NOTFOUND) {
-		rc = rc == 0 ? MDB_CORRUPTED : rc;
+	if ((rc = meta_u64(s, "walgen", &applied)) != 0 ||
+	    (rc = meta_u64(s, "values", &s->values_end)) != 0)
 		goto fail;
-	}
 	s->wal.gen = applied + 1;
 	if ((rc = wal_replay(&s->wal, s->wal.gen, replay_item, s)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == -2 ?
@@ -241,6 +340,7 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 	int rc, r;
 
 	memset(s, 0, sizeof(*s));
+	s->wal.f.fd = s->wal.f.dfd = s->values.fd = s->values.dfd = -1;
 	snprintf(s->path, sizeof(s->path), "%s", dir);
 	s->persist = persist;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
@@ -276,7 +376,7 @@ store_open(struct store *s, const char *dir, bool persist, char *err,
 	s->dbi_meta = meta;
 	s->dbi_slots = slots;
 	if (persist && (r = recover(s, err, errlen)) != 0) {
-		wal_close(&s->wal);
+		close_logs(s);
 		mdb_env_close(env);
 		s->env = NULL;
 		return r;
@@ -303,7 +403,7 @@ store_close(struct store *s)
 		mdb_env_close(s->env);
 	s->env = NULL;
 	if (s->persist)
-		wal_close(&s->wal);
+		close_logs(s);
 }
 
 int
@@ -372,7 +472,7 @@ store_put_state(struct store *s, const struct acceptor *a)
 		return 0;
 	if (mdb_put(s->txn, s->dbi_meta, &k, &v, 0) != 0 ||
 	    (s->persist && wal_add(&s->wal, WAL_STATE, buf, STATE_LEN, NULL,
-	    0) == -1)) {
+	    0, NULL) == -1)) {
 		errno = EIO;
 		return -1;
 	}
@@ -384,35 +484,37 @@ int
 store_put_entry(struct store *s, uint64_t slot, struct ballot b,
     const struct entry *e)
 {
-	uint8_t key[8];
-	MDB_val k = { 8, key }, v;
-	uint8_t *p;
-
-	be64(key, slot);
-	v.mv_size = REC_HDR + e->len;
+	uint8_t item[8 + REC_HDR];	/* key, header; the value follows */
+	MDB_val k = { 8, item }, v = { REC_HDR + e->len, NULL };
 	/* Keys are big-endian, so a new highest slot is an append. */
-	if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE |
-	    (slot > s->last_slot ? MDB_APPEND : 0)) != 0) {
-		errno = EIO;
-		return -1;
+	unsigned flags = slot > s->last_slot ? MDB_APPEND : 0;
+	uint64_t at;
+
+	be64(item, slot);
+	fill_hdr(item + 8, b, e);
+	if (s->persist) {
+		if (wal_add(&s->wal, WAL_ENTRY, item, sizeof(item), e->val,
+		    e->len, &at) == -1) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (put_ref(s, item, item + 8, e->val, e->len,
+		    s->values_end + at, flags) == -1) {
+			errno = EIO;
+			return -1;
+		}
+	} else {
+		if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE |
+		    flags) != 0) {
+			errno = EIO;
+			return -1;
+		}
+		memcpy(v.mv_data, item + 8, REC_HDR);
+		if (e->len > 0)
+			memcpy((uint8_t *)v.mv_data + REC_HDR, e->val, e->len);
 	}
 	if (slot > s->last_slot)
 		s->last_slot = slot;
-	p = v.mv_data;
-	wr64(p, b.round);
-	wr32(p + 8, b.node);
-	p[12] = 0;			/* reserved */
-	p[13] = e->kind;
-	wr64(p + 14, e->client);
-	wr64(p + 22, e->seq);
-	wr64(p + 30, e->acked);
-	if (e->len > 0)
-		memcpy(p + REC_HDR, e->val, e->len);
-	if (s->persist && wal_add(&s->wal, WAL_ENTRY, key, 8, p, v.mv_size) ==
-	    -1) {
-		errno = ENOMEM;
-		return -1;
-	}
 	return 0;
 }
 
@@ -452,13 +554,19 @@ store_abort(struct store *s)
 	s->writing = false;
 }
 
+/*
+ * Decode a slot's record; a value kept in the values file is read into
+ * dst, which has room bytes.  0, 1 (no room), or -1 (unsound).
+ */
 static int
-decode_rec(const MDB_val *k, const MDB_val *v, struct slot_entry *se)
+decode_rec(struct store *s, const MDB_val *k, const MDB_val *v,
+    struct slot_entry *se, uint8_t *dst, size_t room)
 {
-	const uint8_t *p = v->mv_data;
+	const uint8_t *p = v->mv_data, *src;
+	uint64_t at;
+	uint32_t len;
 
-	if (k->mv_size != 8 || v->mv_size < REC_HDR ||
-	    v->mv_size - REC_HDR > VALUE_MAX || p[13] > ENTRY_VALUE)
+	if (k->mv_size != 8 || v->mv_size < REC_HDR || p[13] > ENTRY_VALUE)
 		return -1;
 	se->slot = rd64(k->mv_data);
 	se->ballot.round = rd64(p);
@@ -468,8 +576,31 @@ decode_rec(const MDB_val *k, const MDB_val *v, struct slot_entry *se)
 	se->e.client = rd64(p + 14);
 	se->e.seq = rd64(p + 22);
 	se->e.acked = rd64(p + 30);
-	se->e.len = (uint32_t)(v->mv_size - REC_HDR);
-	se->e.val = p + REC_HDR;
+	if (p[12] == 0) {
+		if (v->mv_size - REC_HDR > VALUE_MAX)
+			return -1;
+		se->e.len = (uint32_t)(v->mv_size - REC_HDR);
+		se->e.val = p + REC_HDR;
+		return 0;
+	}
+	if (p[12] != REC_LOGGED || v->mv_size != REC_REF ||
+	    (len = rd32(p + REC_HDR + 8)) > VALUE_MAX || !s->persist)
+		return -1;
+	if (len > room)
+		return 1;
+	at = rd64(p + REC_HDR);
+	if (at >= s->values_end) {
+		/* This generation's: still in the log's buffer. */
+		if ((src = wal_bytes(&s->wal, at - s->values_end, len)) ==
+		    NULL)
+			return -1;
+		memcpy(dst, src, len);
+	} else if (pread(s->values.fd, dst, len, (off_t)at) != (ssize_t)len)
+		return -1;
+	if (XXH3_64bits(dst, len) != rd64(p + REC_HDR + 12))
+		return -1;
+	se->e.len = len;
+	se->e.val = dst;
 	return 0;
 }
 
@@ -484,7 +615,7 @@ store_get(struct store *s, uint64_t slot, struct slot_entry *se)
 	rc = mdb_get(s->txn, s->dbi_slots, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	if (rc != 0 || decode_rec(&k, &v, se) == -1) {
+	if (rc != 0 || decode_rec(s, &k, &v, se, s->get_buf, VALUE_MAX) != 0) {
 		errno = EIO;
 		return -1;
 	}
@@ -526,7 +657,8 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 	MDB_val k = { 8, key }, v;
 	struct slot_entry se;
 	size_t used = 0;
-	int rc;
+	uint8_t *dst;
+	int rc, r;
 
 	out->next = SLOT_NONE;
 	if (mdb_cursor_open(s->txn, s->dbi_slots, &cur) != 0) {
@@ -534,22 +666,28 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 		return -1;
 	}
 	be64(key, from);
+	s->scan_used = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (decode_rec(&k, &v, &se) == -1) {
+		/* persist = no: no buffer, every value is in its record */
+		dst = s->scan_buf == NULL ? NULL : s->scan_buf + s->scan_used;
+		if ((r = decode_rec(s, &k, &v, &se, dst,
+		    SCAN_BUF - s->scan_used)) == -1) {
 			mdb_cursor_close(cur);
 			errno = EIO;
 			return -1;
 		}
-		se.chosen = se.slot < commit;
 		if (se.slot >= end) {
 			out->next = end;
 			break;
 		}
-		if (!acceptor_fill(out, &used, &se)) {
+		se.chosen = se.slot < commit;
+		if (r == 1 || !acceptor_fill(out, &used, &se)) {
 			out->next = se.slot;
 			break;
 		}
+		if (dst != NULL && se.e.val == dst)
+			s->scan_used += se.e.len;
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND) {

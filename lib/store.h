@@ -3,6 +3,13 @@
  * the accepted entry of every slot.  With persist = yes a commit is
  * durable when it returns, before the acceptor answers: the batch is
  * synced to a write-ahead log (wal.h) and LMDB is synced at checkpoints.
+ *
+ * With persist = yes the bytes of values are not in LMDB: at each
+ * checkpoint the log's whole generation is appended, as it is, to the
+ * file "values", and a slot's record in LMDB says where in that file its
+ * value is, and its hash.  A value is so written twice, both times in
+ * large sequential writes from the acceptor's buffer, instead of once in
+ * the log and again in LMDB's pages.
  */
 #ifndef PAXOS_STORE_H
 #define PAXOS_STORE_H
@@ -24,6 +31,12 @@ struct store {
 	bool		 writing;
 	bool		 persist;
 	struct wal	 wal;		/* persist = yes only */
+	struct wal_file	 values;	/* persist = yes only */
+	uint64_t	 values_end;	/* where the log's generation goes */
+	/* Value bytes read back: for one scan, and for one get. */
+	uint8_t		*scan_buf;
+	size_t		 scan_used;
+	uint8_t		*get_buf;
 	uint64_t	 last_slot;	/* highest slot stored, 0: none (a
 					   persist = no store starts empty) */
 	uint8_t		 state[32];	/* the state as last put */
@@ -57,7 +70,7 @@ void	store_abort(struct store *);
 /*
  * Look up one slot inside the open transaction (begin or read_begin).
  * Returns 1 found, 0 absent, -1 error.  Value bytes stay valid until the
- * transaction ends.
+ * next store_get or the transaction's end.
  */
 int	store_get(struct store *, uint64_t slot, struct slot_entry *);
 /* A read transaction; with persist = yes it checkpoints first. */
@@ -68,7 +81,8 @@ void	store_read_end(struct store *);
  * it is full; sets out->next to the first slot left out, or SLOT_NONE
  * when nothing from `from` on was left out.  Entries below commit are
  * marked chosen: once a slot is chosen, every later acceptance there is
- * of the same value (Paxos Made Simple 2.2, P2c).
+ * of the same value (Paxos Made Simple 2.2, P2c).  Value bytes stay
+ * valid until the next scan or the transaction's end.
  */
 int	store_scan(struct store *, uint64_t from, uint64_t end, uint64_t commit,
 	    struct msg *out);

@@ -16,13 +16,10 @@
 #define HASH_LEN	16
 #define HDR_LEN		(4 + 4 + 8 + HASH_LEN)	/* magic, length, gen, hash */
 #define ITEM_HDR	(1 + 4)			/* type, length */
-/* Direct writes go in whole blocks of this size, from such offsets. */
-#define BLOCK		4096u
-
 static size_t
 block_up(size_t n)
 {
-	return (n + BLOCK - 1) / BLOCK * BLOCK;
+	return (n + WAL_BLOCK - 1) / WAL_BLOCK * WAL_BLOCK;
 }
 
 static void
@@ -116,169 +113,28 @@ block_alloc(size_t cap)
 {
 	void *p;
 
-	return posix_memalign(&p, BLOCK, cap) == 0 ? p : NULL;
-}
-
-/*
- * Writes bypass the page cache where the file system allows it: a record
- * then goes from our buffer to the disk with no copy into the kernel,
- * and O_DSYNC makes the one write durable with no separate flush.
- * Reads (replay) keep the ordinary descriptor, whose buffers need no
- * alignment.
- */
-static void
-open_direct(struct wal *w, const char *path)
-{
-	w->dfd = open(path, O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
+	return posix_memalign(&p, WAL_BLOCK, cap) == 0 ? p : NULL;
 }
 
 int
-wal_open(struct wal *w, const char *path, bool direct)
+wal_file_open(struct wal_file *f, const char *path, bool direct)
 {
-	memset(w, 0, sizeof(*w));
-	w->fd = w->dfd = -1;
-	if ((w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	f->dfd = -1;
+	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return -1;
-	if (preallocate(w->fd, path) == -1) {
-		wal_close(w);
-		return -1;
-	}
 	if (direct)
-		open_direct(w, path);	/* else buffered, and fdatasync */
-	w->cap = 1 << 20;
-	if ((w->buf = block_alloc(w->cap)) == NULL) {
-		wal_close(w);
-		return -1;
-	}
-	w->len = HDR_LEN;
+		f->dfd = open(path, O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
 	return 0;
 }
 
 void
-wal_close(struct wal *w)
+wal_file_close(struct wal_file *f)
 {
-	if (w->fd != -1)
-		close(w->fd);
-	if (w->dfd != -1)
-		close(w->dfd);
-	free(w->buf);
-	w->fd = w->dfd = -1;
-	w->buf = NULL;
-}
-
-/*
- * The next record goes at off.  Whole blocks are written, so the buffer
- * starts with what the file holds of off's block before off, and each
- * write rewrites that much of the block with the same bytes.
- */
-static int
-wal_seek(struct wal *w, uint64_t off)
-{
-	ssize_t n;
-
-	w->off = off;
-	w->head = off % BLOCK;
-	w->len = w->head + HDR_LEN;
-	if (w->head == 0)
-		return 0;
-	n = pread(w->fd, w->buf, w->head, (off_t)(off - w->head));
-	if (n == (ssize_t)w->head)
-		return 0;
-	if (n >= 0)
-		errno = EIO;
-	return -1;
-}
-
-int
-wal_replay(struct wal *w, uint64_t gen,
-    int (*fn)(void *, uint8_t, const uint8_t *, size_t), void *arg)
-{
-	uint8_t hdr[HDR_LEN], hash[HASH_LEN], *payload = NULL, *p;
-	uint64_t off = 0;
-	size_t len, at, ilen, cap = 0;
-	int r = 0;
-
-	while (off + HDR_LEN <= WAL_SIZE) {
-		if (pread(w->fd, hdr, HDR_LEN, (off_t)off) != HDR_LEN) {
-			r = -1;
-			break;
-		}
-		len = get32(hdr + 4);
-		if (get32(hdr) != WAL_MAGIC || get64(hdr + 8) != gen ||
-		    len > WAL_SIZE - off - HDR_LEN)
-			break;
-		if (len > cap) {
-			if ((p = realloc(payload, len)) == NULL) {
-				r = -1;
-				break;
-			}
-			payload = p;
-			cap = len;
-		}
-		if (pread(w->fd, payload, len, (off_t)(off + HDR_LEN)) !=
-		    (ssize_t)len) {
-			r = -1;
-			break;
-		}
-		record_hash(hdr, payload, len, hash);
-		if (memcmp(hash, hdr + 16, HASH_LEN) != 0)
-			break;		/* torn: the batch never answered */
-		for (at = 0; at < len && r == 0; at += ITEM_HDR + ilen) {
-			if (len - at < ITEM_HDR ||
-			    (ilen = get32(payload + at + 1)) >
-			    len - at - ITEM_HDR) {
-				errno = EIO;	/* hashed, yet malformed */
-				r = -1;
-				break;
-			}
-			r = fn(arg, payload[at], payload + at + ITEM_HDR,
-			    ilen);
-		}
-		if (r != 0)
-			break;
-		off += HDR_LEN + len;
-	}
-	free(payload);
-	w->gen = gen;
-	if (r == 0)
-		r = wal_seek(w, off);
-	return r;
-}
-
-void
-wal_restart(struct wal *w, uint64_t gen)
-{
-	w->gen = gen;
-	w->off = 0;
-	w->head = 0;
-	w->len = HDR_LEN;
-}
-
-int
-wal_add(struct wal *w, uint8_t type, const void *a, size_t alen,
-    const void *b, size_t blen)
-{
-	size_t need = ITEM_HDR + alen + blen, cap;
-	uint8_t *p;
-
-	if (w->cap - w->len < need) {
-		for (cap = w->cap; cap - w->len < need; cap *= 2)
-			;
-		if ((p = block_alloc(cap)) == NULL)
-			return -1;
-		memcpy(p, w->buf, w->len);
-		free(w->buf);
-		w->buf = p;
-		w->cap = cap;
-	}
-	p = w->buf + w->len;
-	p[0] = type;
-	put32(p + 1, (uint32_t)(alen + blen));
-	memcpy(p + ITEM_HDR, a, alen);
-	if (blen > 0)
-		memcpy(p + ITEM_HDR + alen, b, blen);
-	w->len += need;
-	return 0;
+	if (f->fd != -1)
+		close(f->fd);
+	if (f->dfd != -1)
+		close(f->dfd);
+	f->fd = f->dfd = -1;
 }
 
 /* -1, with errno set even where a write(2) wrote less and set none. */
@@ -291,18 +147,169 @@ short_write(ssize_t n)
 }
 
 int
+wal_file_write(struct wal_file *f, const void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	if (f->dfd != -1 &&
+	    (n = pwrite(f->dfd, buf, len, (off_t)off)) != (ssize_t)len) {
+		if (n != -1 || errno != EINVAL)
+			return short_write(n);
+		/* Opened, yet our blocks are not the device's: buffered. */
+		close(f->dfd);
+		f->dfd = -1;
+	}
+	if (f->dfd == -1) {
+		if ((n = pwrite(f->fd, buf, len, (off_t)off)) != (ssize_t)len)
+			return short_write(n);
+		if (fdatasync(f->fd) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Room in the buffer for need bytes from len on, padded to a block. */
+static int
+reserve(struct wal *w, size_t need)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (w->cap - w->len >= need + WAL_BLOCK)
+		return 0;
+	for (cap = w->cap; cap - w->len < need + WAL_BLOCK; cap *= 2)
+		;
+	if ((p = block_alloc(cap)) == NULL)
+		return -1;
+	memcpy(p, w->buf, w->len);
+	free(w->buf);
+	w->buf = p;
+	w->cap = cap;
+	return 0;
+}
+
+int
+wal_open(struct wal *w, const char *path, bool direct)
+{
+	memset(w, 0, sizeof(*w));
+	if (wal_file_open(&w->f, path, direct) == -1)
+		return -1;
+	if (preallocate(w->f.fd, path) == -1) {
+		wal_close(w);
+		return -1;
+	}
+	w->cap = 1 << 20;
+	if ((w->buf = block_alloc(w->cap)) == NULL) {
+		wal_close(w);
+		return -1;
+	}
+	w->len = HDR_LEN;
+	return 0;
+}
+
+void
+wal_close(struct wal *w)
+{
+	wal_file_close(&w->f);
+	free(w->buf);
+	w->buf = NULL;
+}
+
+int
+wal_replay(struct wal *w, uint64_t gen,
+    int (*fn)(void *, uint8_t, const uint8_t *, size_t, uint64_t), void *arg)
+{
+	uint8_t hash[HASH_LEN], hdr[HDR_LEN], *payload;
+	uint64_t off = 0;
+	size_t len, at, ilen;
+	int r = 0;
+
+	w->len = 0;			/* the sound records read, in buf */
+	while (off + HDR_LEN <= WAL_SIZE) {
+		if (pread(w->f.fd, hdr, HDR_LEN, (off_t)off) != HDR_LEN) {
+			r = -1;
+			break;
+		}
+		len = get32(hdr + 4);
+		if (get32(hdr) != WAL_MAGIC || get64(hdr + 8) != gen ||
+		    len > WAL_SIZE - off - HDR_LEN)
+			break;
+		if (reserve(w, HDR_LEN + len) == -1) {
+			r = -1;
+			break;
+		}
+		memcpy(w->buf + off, hdr, HDR_LEN);
+		payload = w->buf + off + HDR_LEN;
+		if (pread(w->f.fd, payload, len, (off_t)(off + HDR_LEN)) !=
+		    (ssize_t)len) {
+			r = -1;
+			break;
+		}
+		record_hash(hdr, payload, len, hash);
+		if (memcmp(hash, hdr + 16, HASH_LEN) != 0)
+			break;		/* torn: the batch never answered */
+		w->len = off + HDR_LEN + len;	/* sound: keep it */
+		for (at = 0; at < len && r == 0; at += ITEM_HDR + ilen) {
+			if (len - at < ITEM_HDR ||
+			    (ilen = get32(payload + at + 1)) >
+			    len - at - ITEM_HDR) {
+				errno = EIO;	/* hashed, yet malformed */
+				r = -1;
+				break;
+			}
+			r = fn(arg, payload[at], payload + at + ITEM_HDR,
+			    ilen, off + HDR_LEN + at + ITEM_HDR);
+		}
+		if (r != 0)
+			break;
+		off += HDR_LEN + len;
+	}
+	w->gen = gen;
+	w->off = off;
+	w->len = off + HDR_LEN;
+	return r;
+}
+
+void
+wal_restart(struct wal *w, uint64_t gen)
+{
+	w->gen = gen;
+	w->off = 0;
+	w->len = HDR_LEN;
+}
+
+int
+wal_add(struct wal *w, uint8_t type, const void *a, size_t alen,
+    const void *b, size_t blen, uint64_t *b_at)
+{
+	size_t need = ITEM_HDR + alen + blen;
+	uint8_t *p;
+
+	if (reserve(w, need) == -1)
+		return -1;
+	p = w->buf + w->len;
+	p[0] = type;
+	put32(p + 1, (uint32_t)(alen + blen));
+	memcpy(p + ITEM_HDR, a, alen);
+	if (blen > 0)
+		memcpy(p + ITEM_HDR + alen, b, blen);
+	if (b_at != NULL)
+		*b_at = w->len + ITEM_HDR + alen;
+	w->len += need;
+	return 0;
+}
+
+int
 wal_sync(struct wal *w)
 {
-	uint8_t *rec = w->buf + w->head;
-	size_t len = w->len - w->head - HDR_LEN, end, tail;
-	uint64_t start = w->off - w->head;
-	ssize_t n;
+	uint8_t *rec = w->buf + w->off;
+	size_t len = w->len - w->off - HDR_LEN, from, end;
 
 	if (len == 0)
 		return 0;
 	/* Never wraps: below WAL_CHECKPOINT a batch always fits. */
 	end = block_up(w->len);
-	if (start + end > WAL_SIZE) {
+	if (end > WAL_SIZE) {
 		errno = ENOSPC;
 		return -1;
 	}
@@ -310,29 +317,17 @@ wal_sync(struct wal *w)
 	put32(rec + 4, (uint32_t)len);
 	put64(rec + 8, w->gen);
 	record_hash(rec, rec + HDR_LEN, len, rec + 16);
-	/* Zeros after the record: replay stops there, as at a torn one. */
+	/*
+	 * From the block the record starts in, rewriting what it holds
+	 * before the record with the same bytes; zeros after the record,
+	 * where replay stops as at a torn one.
+	 */
 	memset(w->buf + w->len, 0, end - w->len);
-	if (w->dfd != -1 &&
-	    (n = pwrite(w->dfd, w->buf, end, (off_t)start)) != (ssize_t)end) {
-		if (n != -1 || errno != EINVAL)
-			return short_write(n);
-		/* Opened, yet our blocks are not the device's: buffered. */
-		close(w->dfd);
-		w->dfd = -1;
-	}
-	if (w->dfd == -1) {
-		if ((n = pwrite(w->fd, w->buf, end, (off_t)start)) !=
-		    (ssize_t)end)
-			return short_write(n);
-		if (fdatasync(w->fd) == -1)
-			return -1;
-	}
-	/* The record's last, partial block heads the next write. */
-	w->off += HDR_LEN + len;
-	tail = w->off % BLOCK;
-	memmove(w->buf, w->buf + (w->len - tail), tail);
-	w->head = tail;
-	w->len = tail + HDR_LEN;
+	from = w->off / WAL_BLOCK * WAL_BLOCK;
+	if (wal_file_write(&w->f, w->buf + from, end - from, from) == -1)
+		return -1;
+	w->off = w->len;
+	w->len += HDR_LEN;
 	return 0;
 }
 
@@ -340,4 +335,26 @@ bool
 wal_needs_checkpoint(const struct wal *w)
 {
 	return w->off >= WAL_CHECKPOINT;
+}
+
+const uint8_t *
+wal_bytes(const struct wal *w, uint64_t at, size_t len)
+{
+	if (at > w->len || len > w->len - at)
+		return NULL;
+	return w->buf + at;
+}
+
+const uint8_t *
+wal_generation(struct wal *w, size_t *len)
+{
+	size_t end = w->len;
+
+	if (w->len == w->off + HDR_LEN)
+		end = w->off;		/* no batch being built */
+	else
+		memset(w->buf + w->off, 0, HDR_LEN);	/* nor its header */
+	*len = block_up(end);
+	memset(w->buf + end, 0, *len - end);
+	return w->buf;
 }

@@ -6,9 +6,12 @@
  * written directly or through the page cache, replays every item of
  * records of any length, ending anywhere in a block.
  */
+#define _GNU_SOURCE		/* memmem */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,7 +222,8 @@ test_checkpoints(void)
 		return;
 	acceptor_init(&a, 1);
 	CHECK(store_load(&st, &a) == 0);
-	CHECK(a.max_slot == MANY);
+	if (!CHECK(a.max_slot == MANY))
+		diag("max_slot %" PRIu64, a.max_slot);
 	if (store_read_begin(&st) == 0) {
 		for (i = 1; i <= MANY; i++)
 			if (store_get(&st, i, &se) == 1 &&
@@ -386,6 +390,144 @@ test_scattered(void)
 	store_close(&st);
 }
 
+#define LOGGED	40	/* values of LOGGED_LEN bytes: one message's worth */
+#define LOGGED_LEN 1000
+
+static struct entry
+logged_value(uint8_t *buf, unsigned i)
+{
+	memset(buf, 'a' + i % 26, LOGGED_LEN);
+	buf[0] = (uint8_t)i;
+	return (struct entry){ ENTRY_VALUE, 7, i, 0, LOGGED_LEN, buf };
+}
+
+/* A scan from slot 1 sees values 1..n as logged_value made them. */
+static bool
+scan_sees(struct store *st, unsigned n)
+{
+	static struct msg out;
+	uint8_t want[LOGGED_LEN];
+	unsigned i;
+	bool ok;
+
+	msg_init(&out, MSG_PROMISE);
+	if (store_scan(st, 1, SLOT_NONE, 1, &out) == -1)
+		return false;
+	ok = out.n == n && out.next == SLOT_NONE;
+	for (i = 0; ok && i < n; i++) {
+		logged_value(want, i + 1);
+		ok = out.e[i].slot == i + 1 && out.e[i].e.len == LOGGED_LEN &&
+		    memcmp(out.e[i].e.val, want, LOGGED_LEN) == 0;
+	}
+	if (!ok)
+		diag("scan: %u entries, next %" PRIu64, out.n, out.next);
+	return ok;
+}
+
+/* Flip a byte in the middle of the first copy of want[0..len) in path. */
+static bool
+flip_in_file(const char *path, const uint8_t *want, size_t len)
+{
+	static uint8_t file[1 << 20];
+	uint8_t *at;
+	ssize_t n;
+	int fd;
+	bool ok = false;
+
+	if ((fd = open(path, O_RDWR)) == -1)
+		return false;
+	n = pread(fd, file, sizeof(file), 0);
+	if (n > 0 && (at = memmem(file, (size_t)n, want, len)) != NULL) {
+		at[len / 2] ^= 0x40;
+		ok = pwrite(fd, at + len / 2, 1, at + len / 2 - file) == 1;
+	}
+	close(fd);
+	return ok;
+}
+
+/*
+ * With persist = yes values live in the log's buffer until a checkpoint,
+ * then in the values file; a scan and a get read them from either, and a
+ * value damaged there is an error, not a wrong answer.
+ */
+static void
+test_values_file(void)
+{
+	char path[128];
+	uint8_t buf[LOGGED_LEN];
+	static const uint8_t junk[10000] = { 1, 2, 3 };
+	struct store st;
+	struct acceptor a;
+	struct slot_entry se;
+	struct entry e;
+	unsigned i;
+	int fd;
+
+	reset();
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	for (i = 1; i <= LOGGED; i++) {
+		e = logged_value(buf, i);
+		CHECK(batch(&st, &a, i, 1, (struct ballot){ 1, 1 }, &e) == 0);
+	}
+	/* Before any checkpoint, inside the write transaction. */
+	CHECK(store_begin(&st) == 0);
+	CHECK(scan_sees(&st, LOGGED));
+	CHECK(store_commit(&st) == 0);
+	store_close(&st);
+
+	/* Junk past the end of the values file is written over. */
+	snprintf(path, sizeof(path), "%s/values", sdir);
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd != -1 && write(fd, junk, sizeof(junk)) ==
+	    (ssize_t)sizeof(junk));
+	close(fd);
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	CHECK(store_read_begin(&st) == 0);
+	CHECK(scan_sees(&st, LOGGED));
+	store_read_end(&st);
+	CHECK(store_load(&st, &a) == 0);
+	e = logged_value(buf, LOGGED + 1);
+	CHECK(batch(&st, &a, LOGGED + 1, 1, (struct ballot){ 1, 1 }, &e) == 0);
+	store_close(&st);
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	CHECK(store_read_begin(&st) == 0);
+	CHECK(scan_sees(&st, LOGGED + 1));
+	store_read_end(&st);
+	store_close(&st);
+
+	/* One byte of value 3 flipped on disk. */
+	CHECK(flip_in_file(path, logged_value(buf, 3).val, LOGGED_LEN));
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	CHECK(store_read_begin(&st) == 0);
+	CHECK(store_get(&st, 2, &se) == 1 && se.e.len == LOGGED_LEN);
+	CHECK(store_get(&st, 3, &se) == -1);
+	store_read_end(&st);
+	store_close(&st);
+}
+
+/* A values file that cannot be opened stops the store, and only it. */
+static void
+test_values_unopenable(void)
+{
+	char path[128], err[256];
+	struct store st;
+	int stdin_flags = fcntl(0, F_GETFD);
+
+	reset();
+	snprintf(path, sizeof(path), "%s/values", sdir);
+	if (!CHECK(mkdir(sdir, 0700) == 0 && mkdir(path, 0700) == 0))
+		return;
+	CHECK(store_open(&st, sdir, true, err, sizeof(err)) == -1);
+	if (!CHECK(strstr(err, "/values") != NULL))
+		diag("%s", err);
+	CHECK(fcntl(0, F_GETFD) == stdin_flags);	/* not closed */
+}
+
 /* Item k of the log test: its type, length and bytes follow from k. */
 static size_t
 item_len(unsigned k)
@@ -403,19 +545,21 @@ item_fill(uint8_t *p, unsigned k, size_t len)
 }
 
 struct replayed {
+	const struct wal *w;
 	unsigned	n;		/* items seen */
-	unsigned	bad;		/* of them, not as written */
+	unsigned	bad;		/* of them, not as written or not at */
 };
 
 static int
-check_item(void *arg, uint8_t type, const uint8_t *p, size_t len)
+check_item(void *arg, uint8_t type, const uint8_t *p, size_t len,
+    uint64_t at)
 {
 	struct replayed *r = arg;
 	uint8_t want[9000];
 
 	item_fill(want, r->n, item_len(r->n));
 	if (type != (uint8_t)r->n || len != item_len(r->n) ||
-	    memcmp(p, want, len) != 0)
+	    memcmp(p, want, len) != 0 || wal_bytes(r->w, at, len) != p)
 		r->bad++;
 	r->n++;
 	return 0;
@@ -426,11 +570,21 @@ static int
 log_items(struct wal *w, unsigned next, unsigned count, unsigned per)
 {
 	uint8_t p[9000];
+	const uint8_t *kept;
+	size_t half;
+	uint64_t at;
 	unsigned k;
 
 	for (k = next; k < next + count; k++) {
 		item_fill(p, k, item_len(k));
-		if (wal_add(w, (uint8_t)k, p, item_len(k), NULL, 0) == -1)
+		/* In two parts: the second is where b_at says. */
+		half = item_len(k) / 2;
+		if (wal_add(w, (uint8_t)k, p, half, p + half,
+		    item_len(k) - half, &at) == -1)
+			return -1;
+		kept = wal_bytes(w, at, item_len(k) - half);
+		if (kept == NULL || memcmp(kept, p + half,
+		    item_len(k) - half) != 0)
 			return -1;
 		if ((k - next) % per == per - 1 && wal_sync(w) == -1)
 			return -1;
@@ -446,7 +600,7 @@ log_items(struct wal *w, unsigned next, unsigned count, unsigned per)
 static bool
 reopen_holds(struct wal *w, const char *path, bool direct, unsigned want)
 {
-	struct replayed r = { 0, 0 };
+	struct replayed r = { w, 0, 0 };
 
 	if (wal_open(w, path, direct) != 0)
 		return false;
@@ -462,21 +616,21 @@ static void
 test_wal(bool direct)
 {
 	char path[128];
-	struct replayed r = { 0, 0 };
 	struct wal w;
+	struct replayed r = { &w, 0, 0 };
 	uint8_t p[4096];
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/wal.%d", dir, direct);
 	if (!CHECK(wal_open(&w, path, direct) == 0))
 		return;
-	CHECK((w.dfd != -1) == direct);
+	CHECK((w.f.dfd != -1) == direct);
 	wal_restart(&w, 1);
 	CHECK(log_items(&w, 0, 300, 3) == 0);
 	/* One record that ends exactly where a block does: the filler. */
 	len = 4096 - (w.off + 32 + 5) % 4096;
 	memset(p, 0, sizeof(p));
-	CHECK(wal_add(&w, 0, p, len, NULL, 0) == 0);
+	CHECK(wal_add(&w, 0, p, len, NULL, 0, NULL) == 0);
 	CHECK(wal_sync(&w) == 0);
 	CHECK(w.off % 4096 == 0);
 	wal_close(&w);
@@ -515,6 +669,8 @@ main(void)
 	test_order();
 	test_scattered();
 	test_no_persist();
+	test_values_file();
+	test_values_unopenable();
 	test_wal(false);
 	test_wal(true);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
