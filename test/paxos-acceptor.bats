@@ -305,3 +305,30 @@ teardown() {
 	run -0 cat "$log"
 	assert_line --regexp '^paxos-acceptor: acceptor 1 ready on '
 }
+
+@test "a value damaged in its values file stops it with 74 when it is read" {
+	local pid
+	start_acceptors
+	start_daemon paxos-proposer 1
+	run -0 submit -t 10000 damaged-value-marker-0123456789
+	for n in 1 2 3; do kill_daemon paxos-acceptor "$n" TERM; done
+	kill_daemon paxos-proposer 1 TERM
+	# The checkpoint at exit appended the value to the values file.
+	run -0 python3 - "$D/data/acceptor-1/values" <<-'PY'
+		import sys
+		with open(sys.argv[1], "r+b") as f:
+		    data = f.read()
+		    at = data.find(b"damaged-value-marker")
+		    assert at >= 0, "the value is not in the values file"
+		    f.seek(at + 3)
+		    f.write(bytes([data[at + 3] ^ 0x20]))
+	PY
+	start_daemon paxos-acceptor 1
+	pid=$(daemon_pid paxos-acceptor 1)
+	# The learner can only ask acceptor 1, which finds the damage.
+	start_bg learner "exec paxos-learner -c '$CONF' -i 1 > /dev/null 2> '$D/learner.log'"
+	wait_status "$pid"
+	assert_equal "$STATUS" 74
+	run -0 cat "$(daemon_log paxos-acceptor 1)"
+	assert_line --regexp "^paxos-acceptor: fatal: acceptor 1 read $D/data/acceptor-1: "
+}
