@@ -14,6 +14,7 @@ VERSION    := 0.1.0
 CFLAGS ?= -O2 -g
 # Flags the build needs whatever the user passes in CFLAGS.
 PAXOS_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-D_FILE_OFFSET_BITS=64 \
 	-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-MMD -MP -Ilib -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DPAXOS_VERSION='"$(VERSION)"' \

@@ -106,14 +106,14 @@ note_accepted(struct state *s, uint64_t slot, struct ballot b)
 static struct ballot
 accepted_ballot(struct state *s, uint64_t slot)
 {
-	struct slot_entry se;
+	struct ballot b;
 	int r;
 
 	if (s->recent[slot % RECENT].slot == slot)
 		return s->recent[slot % RECENT].ballot;
-	if ((r = store_get(&s->st, slot, &se)) == -1)
+	if ((r = store_get_ballot(&s->st, slot, &b)) == -1)
 		die(EX_IOERR, "read %s", s->st.path);
-	return r == 1 ? se.ballot : (struct ballot){ 0, 0 };
+	return r == 1 ? b : (struct ballot){ 0, 0 };
 }
 
 /* The leader of ballot b says slots below upto are chosen. */

@@ -40,6 +40,13 @@
 #define REC_LOGGED	1
 #define REC_REF		(REC_HDR + 8 + 4 + 8)
 #define SCAN_BUF	((size_t)MSG_MAX + VALUE_MAX)
+/*
+ * The layout of a persist = yes store, kept beside the log generation
+ * (meta "walgen": generation, then format).  A binary that predates the
+ * values file reads "walgen" of 8 bytes only, and so refuses a store
+ * whose records it would misread.
+ */
+#define STORE_FORMAT	2
 
 static void
 be64(uint8_t *p, uint64_t v)
@@ -192,8 +199,8 @@ replay_item(void *arg, uint8_t type, const uint8_t *p, size_t len,
 static int
 checkpoint(struct store *s)
 {
-	uint8_t gen[8], end[8];
-	MDB_val kg = { 6, "walgen" }, vg = { 8, gen };
+	uint8_t gen[16], end[8];
+	MDB_val kg = { 6, "walgen" }, vg = { 16, gen };
 	MDB_val ke = { 6, "values" }, ve = { 8, end };
 	const uint8_t *bytes;
 	size_t len;
@@ -203,23 +210,32 @@ checkpoint(struct store *s)
 	if (len > 0 && wal_file_write(&s->values, bytes, len,
 	    s->values_end) == -1) {
 		rc = errno == ENOSPC ? ENOSPC : EIO;
-		store_abort(s);
-		return rc;
+		goto fail;
 	}
 	be64(gen, s->wal.gen);
+	be64(gen + 8, STORE_FORMAT);
 	be64(end, s->values_end + len);
 	if ((rc = mdb_put(s->txn, s->dbi_meta, &kg, &vg, 0)) != 0 ||
-	    (rc = mdb_put(s->txn, s->dbi_meta, &ke, &ve, 0)) != 0) {
-		store_abort(s);
-		return rc;
-	}
+	    (rc = mdb_put(s->txn, s->dbi_meta, &ke, &ve, 0)) != 0)
+		goto fail;
 	rc = mdb_txn_commit(s->txn);
 	s->txn = NULL;
 	s->writing = false;
-	if (rc == 0) {
-		s->values_end += len;
-		wal_restart(&s->wal, s->wal.gen + 1);
+	if (rc != 0) {
+		s->failed = true;
+		return rc;
 	}
+	s->values_end += len;
+	wal_restart(&s->wal, s->wal.gen + 1);
+	return 0;
+fail:
+	/*
+	 * The log still holds acknowledged records that LMDB now lacks: a
+	 * later checkpoint would lose them.  Only a restart (replay) may
+	 * go on from here.
+	 */
+	s->failed = true;
+	store_abort(s);
 	return rc;
 }
 
@@ -258,6 +274,29 @@ meta_u64(struct store *s, const char *name, uint64_t *out)
 	if (rc == 0)
 		*out = rd64(v.mv_data);
 	return rc;
+}
+
+/*
+ * The log generation LMDB holds: 0 (also when none yet), or an error.
+ * 8 bytes: written before the values file, whose layout reads the same.
+ */
+static int
+applied_gen(struct store *s, uint64_t *gen)
+{
+	MDB_val k = { 6, "walgen" }, v;
+	int rc;
+
+	*gen = 0;
+	rc = mdb_get(s->txn, s->dbi_meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8 && (v.mv_size != 16 ||
+	    rd64((const uint8_t *)v.mv_data + 8) != STORE_FORMAT))
+		return MDB_CORRUPTED;
+	*gen = rd64(v.mv_data);
+	return 0;
 }
 
 /* Open the log and the values file as path/name; 0, or -1 with errno. */
@@ -309,7 +348,7 @@ recover(struct store *s, char *err, size_t errlen)
 		goto fail;
 	s->txn = txn;
 	s->writing = true;
-	if ((rc = meta_u64(s, "walgen", &applied)) != 0 ||
+	if ((rc = applied_gen(s, &applied)) != 0 ||
 	    (rc = meta_u64(s, "values", &s->values_end)) != 0)
 		goto fail;
 	s->wal.gen = applied + 1;
@@ -445,6 +484,10 @@ store_begin(struct store *s)
 	MDB_txn *txn;
 	int rc;
 
+	if (s->failed) {
+		errno = EIO;
+		return -1;
+	}
 	if (logged_txn_open(s))
 		return 0;		/* still open since the last commit */
 	if (grow_map(s) == -1 ||
@@ -523,6 +566,10 @@ store_commit(struct store *s)
 {
 	int rc;
 
+	if (s->failed) {
+		errno = EIO;
+		return -1;
+	}
 	if (s->persist) {
 		/* Durable once logged; LMDB catches up at a checkpoint. */
 		if (wal_sync(&s->wal) == -1)
@@ -556,7 +603,8 @@ store_abort(struct store *s)
 
 /*
  * Decode a slot's record; a value kept in the values file is read into
- * dst, which has room bytes.  0, 1 (no room), or -1 (unsound).
+ * dst, which has room bytes, or with dst NULL not read (e.val NULL).
+ * 0, 1 (no room), or -1 (unsound).
  */
 static int
 decode_rec(struct store *s, const MDB_val *k, const MDB_val *v,
@@ -586,6 +634,10 @@ decode_rec(struct store *s, const MDB_val *k, const MDB_val *v,
 	if (p[12] != REC_LOGGED || v->mv_size != REC_REF ||
 	    (len = rd32(p + REC_HDR + 8)) > VALUE_MAX || !s->persist)
 		return -1;
+	se->e.len = len;
+	se->e.val = NULL;
+	if (dst == NULL)
+		return 0;
 	if (len > room)
 		return 1;
 	at = rd64(p + REC_HDR);
@@ -599,7 +651,6 @@ decode_rec(struct store *s, const MDB_val *k, const MDB_val *v,
 		return -1;
 	if (XXH3_64bits(dst, len) != rd64(p + REC_HDR + 12))
 		return -1;
-	se->e.len = len;
 	se->e.val = dst;
 	return 0;
 }
@@ -623,12 +674,32 @@ store_get(struct store *s, uint64_t slot, struct slot_entry *se)
 }
 
 int
+store_get_ballot(struct store *s, uint64_t slot, struct ballot *b)
+{
+	uint8_t key[8];
+	MDB_val k = { 8, key }, v;
+	struct slot_entry se;
+	int rc;
+
+	be64(key, slot);
+	rc = mdb_get(s->txn, s->dbi_slots, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0 || decode_rec(s, &k, &v, &se, NULL, 0) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	*b = se.ballot;
+	return 1;
+}
+
+int
 store_read_begin(struct store *s)
 {
 	MDB_txn *txn;
 
 	/* A read outside the open write transaction: checkpoint it first. */
-	if (logged_txn_open(s) && checkpoint(s) != 0) {
+	if (s->failed || (logged_txn_open(s) && checkpoint(s) != 0)) {
 		errno = EIO;
 		return -1;
 	}
@@ -669,6 +740,10 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 	s->scan_used = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size == 8 && rd64(k.mv_data) >= end) {
+			out->next = end;
+			break;
+		}
 		/* persist = no: no buffer, every value is in its record */
 		dst = s->scan_buf == NULL ? NULL : s->scan_buf + s->scan_used;
 		if ((r = decode_rec(s, &k, &v, &se, dst,
@@ -676,10 +751,6 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 			mdb_cursor_close(cur);
 			errno = EIO;
 			return -1;
-		}
-		if (se.slot >= end) {
-			out->next = end;
-			break;
 		}
 		se.chosen = se.slot < commit;
 		if (r == 1 || !acceptor_fill(out, &used, &se)) {

@@ -30,6 +30,7 @@ struct store {
 	void		*txn;		/* open write or read txn, or NULL */
 	bool		 writing;
 	bool		 persist;
+	bool		 failed;	/* a checkpoint failed: restart */
 	struct wal	 wal;		/* persist = yes only */
 	struct wal_file	 values;	/* persist = yes only */
 	uint64_t	 values_end;	/* where the log's generation goes */
@@ -73,6 +74,8 @@ void	store_abort(struct store *);
  * next store_get or the transaction's end.
  */
 int	store_get(struct store *, uint64_t slot, struct slot_entry *);
+/* The same for the ballot only: no value is read. */
+int	store_get_ballot(struct store *, uint64_t slot, struct ballot *);
 /* A read transaction; with persist = yes it checkpoints first. */
 int	store_read_begin(struct store *);
 void	store_read_end(struct store *);

@@ -69,16 +69,13 @@ record_hash(const uint8_t *hdr, const uint8_t *payload, size_t len,
 	memcpy(out, c.digest, HASH_LEN);
 }
 
-/* Zero-fill to WAL_SIZE and make the file and its name durable. */
+/* Zero-fill to WAL_SIZE and make that durable. */
 static int
-preallocate(int fd, const char *path)
+preallocate(int fd)
 {
 	static const uint8_t zero[1 << 16];
-	char dir[4096];
 	struct stat sb;
 	off_t at;
-	char *slash;
-	int dfd;
 
 	if (fstat(fd, &sb) == -1)
 		return -1;
@@ -87,8 +84,26 @@ preallocate(int fd, const char *path)
 	for (at = sb.st_size; (uint64_t)at < WAL_SIZE; at += sizeof(zero))
 		if (pwrite(fd, zero, sizeof(zero), at) != (ssize_t)sizeof(zero))
 			return -1;
-	if (fsync(fd) == -1)
-		return -1;
+	return fsync(fd);
+}
+
+/* A buffer of cap bytes that direct writes can start from. */
+static uint8_t *
+block_alloc(size_t cap)
+{
+	void *p;
+
+	return posix_memalign(&p, WAL_BLOCK, cap) == 0 ? p : NULL;
+}
+
+/* Make the name of path durable in its directory. */
+static int
+sync_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	int dfd;
+
 	if (strlen(path) >= sizeof(dir)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -107,21 +122,20 @@ preallocate(int fd, const char *path)
 	return close(dfd);
 }
 
-/* A buffer of cap bytes that direct writes can start from. */
-static uint8_t *
-block_alloc(size_t cap)
-{
-	void *p;
-
-	return posix_memalign(&p, WAL_BLOCK, cap) == 0 ? p : NULL;
-}
-
 int
 wal_file_open(struct wal_file *f, const char *path, bool direct)
 {
+	struct stat sb;
+
 	f->dfd = -1;
 	if ((f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return -1;
+	/* Empty: perhaps just created, and its name not yet durable. */
+	if (fstat(f->fd, &sb) == -1 ||
+	    (sb.st_size == 0 && sync_dir(path) == -1)) {
+		wal_file_close(f);
+		return -1;
+	}
 	if (direct)
 		f->dfd = open(path, O_RDWR | O_DIRECT | O_DSYNC | O_CLOEXEC);
 	return 0;
@@ -168,16 +182,19 @@ wal_file_write(struct wal_file *f, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Room in the buffer for need bytes from len on, padded to a block. */
+/*
+ * Room in the buffer for need bytes from len on, then the padding to a
+ * block and the next record's magic (see wal_sync).
+ */
 static int
 reserve(struct wal *w, size_t need)
 {
 	size_t cap;
 	uint8_t *p;
 
-	if (w->cap - w->len >= need + WAL_BLOCK)
+	if (w->cap - w->len >= need + 2 * WAL_BLOCK)
 		return 0;
-	for (cap = w->cap; cap - w->len < need + WAL_BLOCK; cap *= 2)
+	for (cap = w->cap; cap - w->len < need + 2 * WAL_BLOCK; cap *= 2)
 		;
 	if ((p = block_alloc(cap)) == NULL)
 		return -1;
@@ -194,7 +211,7 @@ wal_open(struct wal *w, const char *path, bool direct)
 	memset(w, 0, sizeof(*w));
 	if (wal_file_open(&w->f, path, direct) == -1)
 		return -1;
-	if (preallocate(w->f.fd, path) == -1) {
+	if (preallocate(w->f.fd) == -1) {
 		wal_close(w);
 		return -1;
 	}
@@ -307,8 +324,14 @@ wal_sync(struct wal *w)
 
 	if (len == 0)
 		return 0;
-	/* Never wraps: below WAL_CHECKPOINT a batch always fits. */
-	end = block_up(w->len);
+	/*
+	 * Zeros after the record, at least over the next record's magic:
+	 * else a record ending on a block boundary would be followed by
+	 * what an older generation left there, perhaps a client's bytes
+	 * made to look like a record of this one.  Never wraps: below
+	 * WAL_CHECKPOINT a batch always fits.
+	 */
+	end = block_up(w->len + 4);
 	if (end > WAL_SIZE) {
 		errno = ENOSPC;
 		return -1;
@@ -319,8 +342,7 @@ wal_sync(struct wal *w)
 	record_hash(rec, rec + HDR_LEN, len, rec + 16);
 	/*
 	 * From the block the record starts in, rewriting what it holds
-	 * before the record with the same bytes; zeros after the record,
-	 * where replay stops as at a torn one.
+	 * before the record with the same bytes.
 	 */
 	memset(w->buf + w->len, 0, end - w->len);
 	from = w->off / WAL_BLOCK * WAL_BLOCK;

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "store.h"
 #include "tap.h"
 #include "wal.h"
@@ -459,6 +461,7 @@ test_values_file(void)
 	struct store st;
 	struct acceptor a;
 	struct slot_entry se;
+	struct ballot b;
 	struct entry e;
 	unsigned i;
 	int fd;
@@ -506,8 +509,71 @@ test_values_file(void)
 	CHECK(store_read_begin(&st) == 0);
 	CHECK(store_get(&st, 2, &se) == 1 && se.e.len == LOGGED_LEN);
 	CHECK(store_get(&st, 3, &se) == -1);
+	/* Its ballot is in LMDB: reading it reads no value. */
+	CHECK(store_get_ballot(&st, 3, &b) == 1 && b.round == 1);
+	CHECK(store_get_ballot(&st, LOGGED + 2, &b) == 0);
 	store_read_end(&st);
 	store_close(&st);
+}
+
+/*
+ * Rewrite the store's "walgen": 8 bytes (as before the values file), or
+ * 16 with the given format.
+ */
+static bool
+set_format(uint64_t format)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 6, "walgen" }, v;
+	uint8_t buf[16];
+	bool ok = false;
+
+	if (mdb_env_create(&env) != 0)
+		return false;
+	if (mdb_env_set_maxdbs(env, 4) == 0 &&
+	    mdb_env_open(env, sdir, 0, 0600) == 0 &&
+	    mdb_txn_begin(env, NULL, 0, &txn) == 0) {
+		if (mdb_dbi_open(txn, "meta", 0, &dbi) == 0 &&
+		    mdb_get(txn, dbi, &k, &v) == 0 && v.mv_size >= 8) {
+			memcpy(buf, v.mv_data, 8);
+			memset(buf + 8, 0, 8);
+			buf[15] = (uint8_t)format;
+			v = (MDB_val){ format == 0 ? 8 : 16, buf };
+			ok = mdb_put(txn, dbi, &k, &v, 0) == 0;
+		}
+		ok = mdb_txn_commit(txn) == 0 && ok;
+	}
+	mdb_env_close(env);
+	return ok;
+}
+
+/*
+ * A store says which layout it has: one from before the values file
+ * opens, one of a later layout than this binary knows is refused.
+ */
+static void
+test_format(void)
+{
+	struct store st;
+	struct acceptor a;
+	struct entry x = value("x");
+	char err[256];
+
+	reset();
+	if (!CHECK(open_store(&st, true) == 0))
+		return;
+	acceptor_init(&a, 1);
+	CHECK(batch(&st, &a, 1, 1, (struct ballot){ 1, 1 }, &x) == 0);
+	store_close(&st);
+	CHECK(set_format(0));
+	if (CHECK(open_store(&st, true) == 0)) {
+		CHECK(holds(&st, 1, "x", 1));
+		store_close(&st);
+	}
+	CHECK(set_format(3));
+	CHECK(store_open(&st, sdir, true, err, sizeof(err)) == -2);
 }
 
 /* A values file that cannot be opened stops the store, and only it. */
@@ -650,6 +716,19 @@ test_wal(bool direct)
 		return;
 	CHECK(wal_replay(&w, 2, check_item, &r) == 0);
 	CHECK(r.n == 0);
+
+	/*
+	 * Generation 2 over generation 1's bytes: a record that ends on a
+	 * block boundary is followed by zeros, not by what generation 1
+	 * left there, which replay could take for a record.
+	 */
+	CHECK(pread(w.f.fd, p, 4, 4096) == 4 && (p[0] | p[1] | p[2] | p[3]));
+	memset(p, 0xee, sizeof(p));
+	CHECK(wal_add(&w, 0, p, 4096 - 32 - 5, NULL, 0, NULL) == 0);
+	CHECK(wal_sync(&w) == 0);
+	CHECK(w.off == 4096);
+	CHECK(pread(w.f.fd, p, 4, 4096) == 4 &&
+	    (p[0] | p[1] | p[2] | p[3]) == 0);
 	wal_close(&w);
 }
 
@@ -671,6 +750,7 @@ main(void)
 	test_no_persist();
 	test_values_file();
 	test_values_unopenable();
+	test_format();
 	test_wal(false);
 	test_wal(true);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
