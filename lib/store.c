@@ -149,6 +149,21 @@ fill_hdr(uint8_t *p, struct ballot b, const struct entry *e)
 	wr64(p + 30, e->acked);
 }
 
+/* Put a record with its value after the header (persist = no). */
+static int
+put_inline(struct store *s, const uint8_t *key, const uint8_t *hdr,
+    const struct entry *e, unsigned flags)
+{
+	MDB_val k = { 8, (void *)key }, v = { REC_HDR + e->len, NULL };
+
+	if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE | flags) != 0)
+		return -1;
+	memcpy(v.mv_data, hdr, REC_HDR);
+	if (e->len > 0)
+		memcpy((uint8_t *)v.mv_data + REC_HDR, e->val, e->len);
+	return 0;
+}
+
 /* Put a record whose value is at `at` in the values file. */
 static int
 put_ref(struct store *s, const uint8_t *key, const uint8_t *hdr,
@@ -258,22 +273,29 @@ find_last_slot(struct store *s)
 	return rc;
 }
 
+/* The meta table's name: 0 with *v, MDB_NOTFOUND, or an error. */
+static int
+meta_get(struct store *s, const char *name, MDB_val *v)
+{
+	MDB_val k = { strlen(name), (void *)name };
+
+	return mdb_get(s->txn, s->dbi_meta, &k, v);
+}
+
 /* A number kept in the meta table: 0 (also when absent) or an error. */
 static int
 meta_u64(struct store *s, const char *name, uint64_t *out)
 {
-	MDB_val k = { strlen(name), (void *)name }, v;
+	MDB_val v;
 	int rc;
 
 	*out = 0;
-	rc = mdb_get(s->txn, s->dbi_meta, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc == 0 && v.mv_size != 8)
+	if ((rc = meta_get(s, name, &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (v.mv_size != 8)
 		return MDB_CORRUPTED;
-	if (rc == 0)
-		*out = rd64(v.mv_data);
-	return rc;
+	*out = rd64(v.mv_data);
+	return 0;
 }
 
 /*
@@ -283,15 +305,12 @@ meta_u64(struct store *s, const char *name, uint64_t *out)
 static int
 applied_gen(struct store *s, uint64_t *gen)
 {
-	MDB_val k = { 6, "walgen" }, v;
+	MDB_val v;
 	int rc;
 
 	*gen = 0;
-	rc = mdb_get(s->txn, s->dbi_meta, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
+	if ((rc = meta_get(s, "walgen", &v)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
 	if (v.mv_size != 8 && (v.mv_size != 16 ||
 	    rd64((const uint8_t *)v.mv_data + 8) != STORE_FORMAT))
 		return MDB_CORRUPTED;
@@ -528,10 +547,10 @@ store_put_entry(struct store *s, uint64_t slot, struct ballot b,
     const struct entry *e)
 {
 	uint8_t item[8 + REC_HDR];	/* key, header; the value follows */
-	MDB_val k = { 8, item }, v = { REC_HDR + e->len, NULL };
 	/* Keys are big-endian, so a new highest slot is an append. */
 	unsigned flags = slot > s->last_slot ? MDB_APPEND : 0;
 	uint64_t at;
+	int r;
 
 	be64(item, slot);
 	fill_hdr(item + 8, b, e);
@@ -541,20 +560,13 @@ store_put_entry(struct store *s, uint64_t slot, struct ballot b,
 			errno = ENOMEM;
 			return -1;
 		}
-		if (put_ref(s, item, item + 8, e->val, e->len,
-		    s->values_end + at, flags) == -1) {
-			errno = EIO;
-			return -1;
-		}
-	} else {
-		if (mdb_put(s->txn, s->dbi_slots, &k, &v, MDB_RESERVE |
-		    flags) != 0) {
-			errno = EIO;
-			return -1;
-		}
-		memcpy(v.mv_data, item + 8, REC_HDR);
-		if (e->len > 0)
-			memcpy((uint8_t *)v.mv_data + REC_HDR, e->val, e->len);
+		r = put_ref(s, item, item + 8, e->val, e->len,
+		    s->values_end + at, flags);
+	} else
+		r = put_inline(s, item, item + 8, e, flags);
+	if (r == -1) {
+		errno = EIO;
+		return -1;
 	}
 	if (slot > s->last_slot)
 		s->last_slot = slot;
@@ -655,8 +667,10 @@ decode_rec(struct store *s, const MDB_val *k, const MDB_val *v,
 	return 0;
 }
 
-int
-store_get(struct store *s, uint64_t slot, struct slot_entry *se)
+/* One slot's record, its value read into dst as decode_rec does. */
+static int
+get_rec(struct store *s, uint64_t slot, struct slot_entry *se, uint8_t *dst,
+    size_t room)
 {
 	uint8_t key[8];
 	MDB_val k = { 8, key }, v;
@@ -666,7 +680,7 @@ store_get(struct store *s, uint64_t slot, struct slot_entry *se)
 	rc = mdb_get(s->txn, s->dbi_slots, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	if (rc != 0 || decode_rec(s, &k, &v, se, s->get_buf, VALUE_MAX) != 0) {
+	if (rc != 0 || decode_rec(s, &k, &v, se, dst, room) != 0) {
 		errno = EIO;
 		return -1;
 	}
@@ -674,23 +688,20 @@ store_get(struct store *s, uint64_t slot, struct slot_entry *se)
 }
 
 int
+store_get(struct store *s, uint64_t slot, struct slot_entry *se)
+{
+	return get_rec(s, slot, se, s->get_buf, VALUE_MAX);
+}
+
+int
 store_get_ballot(struct store *s, uint64_t slot, struct ballot *b)
 {
-	uint8_t key[8];
-	MDB_val k = { 8, key }, v;
 	struct slot_entry se;
-	int rc;
+	int r;
 
-	be64(key, slot);
-	rc = mdb_get(s->txn, s->dbi_slots, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0 || decode_rec(s, &k, &v, &se, NULL, 0) != 0) {
-		errno = EIO;
-		return -1;
-	}
-	*b = se.ballot;
-	return 1;
+	if ((r = get_rec(s, slot, &se, NULL, 0)) == 1)
+		*b = se.ballot;
+	return r;
 }
 
 int
@@ -727,7 +738,7 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 	uint8_t key[8];
 	MDB_val k = { 8, key }, v;
 	struct slot_entry se;
-	size_t used = 0;
+	size_t used = 0, held = 0;	/* message bytes, value bytes */
 	uint8_t *dst;
 	int rc, r;
 
@@ -737,7 +748,6 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 		return -1;
 	}
 	be64(key, from);
-	s->scan_used = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size == 8 && rd64(k.mv_data) >= end) {
@@ -745,9 +755,9 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 			break;
 		}
 		/* persist = no: no buffer, every value is in its record */
-		dst = s->scan_buf == NULL ? NULL : s->scan_buf + s->scan_used;
-		if ((r = decode_rec(s, &k, &v, &se, dst,
-		    SCAN_BUF - s->scan_used)) == -1) {
+		dst = s->scan_buf == NULL ? NULL : s->scan_buf + held;
+		if ((r = decode_rec(s, &k, &v, &se, dst, SCAN_BUF - held)) ==
+		    -1) {
 			mdb_cursor_close(cur);
 			errno = EIO;
 			return -1;
@@ -758,7 +768,7 @@ store_scan(struct store *s, uint64_t from, uint64_t end, uint64_t commit,
 			break;
 		}
 		if (dst != NULL && se.e.val == dst)
-			s->scan_used += se.e.len;
+			held += se.e.len;
 	}
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND) {

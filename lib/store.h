@@ -36,7 +36,6 @@ struct store {
 	uint64_t	 values_end;	/* where the log's generation goes */
 	/* Value bytes read back: for one scan, and for one get. */
 	uint8_t		*scan_buf;
-	size_t		 scan_used;
 	uint8_t		*get_buf;
 	uint64_t	 last_slot;	/* highest slot stored, 0: none (a
 					   persist = no store starts empty) */

@@ -28,36 +28,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench.h"
 
 #define ROUNDS	2000		/* round trips per measure */
 #define WRITES	1000		/* synced writes per writer */
 #define BLOCK	4096
 #define WRITERS	3
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 static void
 die(const char *what)
 {
 	fprintf(stderr, "host_probe: %s: %s\n", what, strerror(errno));
 	exit(EX_OSERR);
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static uint64_t
