@@ -195,14 +195,17 @@ serve(struct node *nd, struct proposer *p, struct outbox *ob,
 {
 	struct auth_peer from;
 	static struct msg m;
-	uint8_t was = p->state;
+	uint8_t was = p->state, *in;
 	int n, r;
 
 	while (!quit) {
 		if (node_wait(nd, TICK_MS) == -1 && errno != EINTR)
 			die(EX_OSERR, "poll");
 		for (n = 0; n < BATCH; n++) {
-			r = node_recv(nd, &m, &from);
+			/* Values are proposed where they are opened. */
+			if ((in = proposer_intake(p)) == NULL)
+				in = nd->pt;
+			r = node_recv_into(nd, in, &m, &from);
 			if (r == 0)
 				break;
 			if (r == -1)

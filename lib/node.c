@@ -505,6 +505,13 @@ next_datagram(struct node *nd, const uint8_t **ct)
 int
 node_recv(struct node *nd, struct msg *m, struct auth_peer *from)
 {
+	return node_recv_into(nd, nd->pt, m, from);
+}
+
+int
+node_recv_into(struct node *nd, uint8_t *pt, struct msg *m,
+    struct auth_peer *from)
+{
 	const uint8_t *ct;
 	ssize_t n;
 	size_t ptlen;
@@ -517,10 +524,9 @@ node_recv(struct node *nd, struct msg *m, struct auth_peer *from)
 			return 2;
 		return -1;
 	}
-	if (auth_open(&nd->auth, ct, (size_t)n, nd->pt, &ptlen, from) !=
-	    AUTH_OK)
+	if (auth_open(&nd->auth, ct, (size_t)n, pt, &ptlen, from) != AUTH_OK)
 		return 2;
-	if (msg_decode(m, nd->pt, ptlen) == -1) {
+	if (msg_decode(m, pt, ptlen) == -1) {
 		nd->malformed++;
 		return 2;
 	}

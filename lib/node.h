@@ -100,6 +100,9 @@ void	node_queue_flush(struct node *);
  * (counted), -1 on a socket error.
  */
 int	node_recv(struct node *, struct msg *, struct auth_peer *);
+/* The same, opening the datagram into pt (MSG_MAX bytes) instead. */
+int	node_recv_into(struct node *, uint8_t *pt, struct msg *,
+	    struct auth_peer *);
 /*
  * From now on take up to NODE_RECV_BATCH datagrams per system call.  The
  * caller must then not wait for the socket while node_buffered() says

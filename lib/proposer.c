@@ -35,16 +35,87 @@ ring_at(struct proposer *p, uint64_t slot)
 	return &p->ring[slot % PROPOSER_WINDOW];
 }
 
+/* Which intake holds e's bytes, + 1; 0: none does. */
+static unsigned
+intake_of(const struct proposer *p, const struct entry *e)
+{
+	uintptr_t v = (uintptr_t)e->val, base = (uintptr_t)p->intake;
+	uintptr_t off;
+
+	if (e->len == 0 || v < base ||
+	    (off = v - base) >= (uintptr_t)PROPOSER_INTAKES * MSG_MAX ||
+	    off % MSG_MAX + e->len > MSG_MAX)
+		return 0;
+	return (unsigned)(off / MSG_MAX) + 1;
+}
+
+/* The slot lets go of its value: the intake it lay in may be free again. */
+static void
+unpin(struct proposer *p, struct pslot *ps)
+{
+	unsigned i = ps->pin;
+
+	if (i == 0)
+		return;
+	ps->pin = 0;
+	if (--p->intake_refs[i - 1] == 0)
+		p->intake_free[p->n_intake_free++] = (uint16_t)(i - 1);
+}
+
+/*
+ * The slot's value is e: kept where it lies when that is the intake the
+ * caller was handed (or one already holding values of the same
+ * datagram), copied into the slot's own buffer otherwise.
+ */
+static void
+hold_value(struct proposer *p, struct pslot *ps, const struct entry *e)
+{
+	unsigned i;
+
+	unpin(p, ps);
+	ps->e = *e;
+	if ((i = intake_of(p, e)) != 0 && p->intake_refs[i - 1] == 0) {
+		if (p->n_intake_free > 0 &&
+		    p->intake_free[p->n_intake_free - 1] == i - 1)
+			p->n_intake_free--;
+		else
+			i = 0;	/* not the one handed out: copy */
+	}
+	if (i == 0) {
+		if (e->len > 0)
+			memcpy(ps->buf, e->val, e->len);
+		ps->e.val = ps->buf;
+		return;
+	}
+	p->intake_refs[i - 1]++;
+	ps->pin = (uint16_t)i;
+}
+
+static void
+slot_free(struct proposer *p, struct pslot *ps)
+{
+	unpin(p, ps);
+	ps->state = PSLOT_FREE;
+	ps->slot = 0;
+}
+
 static void
 ring_clear(struct proposer *p)
 {
 	unsigned i;
 
 	p->announced = p->commit;
-	for (i = 0; i < PROPOSER_WINDOW; i++) {
-		p->ring[i].state = PSLOT_FREE;
-		p->ring[i].slot = 0;
-	}
+	for (i = 0; i < PROPOSER_WINDOW; i++)
+		slot_free(p, &p->ring[i]);
+}
+
+uint8_t *
+proposer_intake(struct proposer *p)
+{
+	if (p->n_intake_free == 0)
+		return NULL;	/* cannot be: one more than the slots */
+	return p->intake +
+	    (size_t)p->intake_free[p->n_intake_free - 1] * MSG_MAX;
 }
 
 void
@@ -75,6 +146,11 @@ proposer_init(struct proposer *p, uint32_t id, const uint32_t *acc_ids,
 	p->commit = p->next_slot = p->announced = 1;
 	for (i = 0; i < PROPOSER_WINDOW; i++)
 		p->ring[i].buf = valbuf + (size_t)i * VALUE_MAX;
+	p->intake = valbuf + (size_t)PROPOSER_WINDOW * VALUE_MAX;
+	/* The first handed out is intake 0, then 1, ... */
+	for (i = 0; i < PROPOSER_INTAKES; i++)
+		p->intake_free[i] = (uint16_t)(PROPOSER_INTAKES - 1 - i);
+	p->n_intake_free = PROPOSER_INTAKES;
 	/* The log as learners see it, but only the filter's part of it. */
 	learner_init(&p->lrn, acc_ids, n_acc, timeout_ms, NULL, 1, now_ms);
 	/*
@@ -88,15 +164,6 @@ bool
 proposer_is_leader(const struct proposer *p)
 {
 	return p->state == PROPOSER_LEADING;
-}
-
-static void
-copy_entry(struct pslot *ps, const struct entry *e)
-{
-	ps->e = *e;
-	if (e->len > 0)
-		memcpy(ps->buf, e->val, e->len);
-	ps->e.val = ps->buf;
 }
 
 /* Wait for the leader (or for a rival's term) before trying again. */
@@ -149,6 +216,7 @@ open_window(struct proposer *p, uint64_t now, struct outbox *ob)
 	p->prepare_ms = now;
 	for (s = p->scan; s < p->scan_end; s++) {
 		struct pslot *ps = ring_at(p, s);
+		unpin(p, ps);
 		ps->slot = s;
 		ps->state = PSLOT_RECOVER;
 		ps->has_value = false;
@@ -224,7 +292,7 @@ propose(struct proposer *p, uint64_t slot, const struct entry *e)
 	ps->slot = slot;
 	ps->state = PSLOT_PROPOSED;
 	if (e != NULL)
-		copy_entry(ps, e);
+		hold_value(p, ps, e);
 	ps->acks = 0;
 	ps->resend = true;
 }
@@ -271,8 +339,7 @@ finish_window(struct proposer *p, uint64_t now, struct outbox *ob)
 	for (s = p->scan; s < p->scan_end; s++) {
 		struct pslot *ps = ring_at(p, s);
 		if (s >= end) {
-			ps->state = PSLOT_FREE;
-			ps->slot = 0;
+			slot_free(p, ps);
 		} else {
 			if (!ps->has_value)
 				ps->e = (struct entry){ ENTRY_NOOP, 0, 0, 0, 0,
@@ -333,7 +400,7 @@ on_promise(struct proposer *p, uint64_t now, int i, const struct msg *m,
 		if (ps->state != PSLOT_RECOVER)
 			continue;
 		if (!ps->has_value || ballot_cmp(se->ballot, ps->vballot) > 0) {
-			copy_entry(ps, &se->e);
+			hold_value(p, ps, &se->e);
 			ps->vballot = se->ballot;
 			ps->has_value = true;
 		}
@@ -721,7 +788,8 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
  * After a batch of proposer_receive calls: what the batch decided goes
  * out in as few datagrams as fit, so batches grow with the load and an
  * idle leader adds no delay.  The caller sends the outbox before the next
- * proposer_receive: chosen entries it announces point into the ring.
+ * proposer_receive, and before opening a datagram into the intake:
+ * chosen entries it announces point at values just let go of.
  */
 void
 proposer_flush(struct proposer *p, uint64_t now, struct outbox *ob)
@@ -733,10 +801,8 @@ proposer_flush(struct proposer *p, uint64_t now, struct outbox *ob)
 	send_accepts(p, now, ob);
 	if (p->announced < p->commit) {
 		announce_all(p, p->announced, p->commit, ob);
-		for (s = p->announced; s < p->commit; s++) {
-			ring_at(p, s)->state = PSLOT_FREE;
-			ring_at(p, s)->slot = 0;
-		}
+		for (s = p->announced; s < p->commit; s++)
+			slot_free(p, ring_at(p, s));
 		p->announced = p->commit;
 	}
 	if (p->recovering && !p->window_open && p->commit >= p->scan)

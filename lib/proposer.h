@@ -23,6 +23,8 @@
 #define PROPOSER_MIN_RTO_MS	5	/* ACCEPTs are not resent sooner */
 #define PROPOSER_HISTORY	256	/* written positions kept a session;
 					   clients keep no more in flight */
+/* Every slot in flight may hold one, and one more takes the next datagram. */
+#define PROPOSER_INTAKES	(PROPOSER_WINDOW + 1)
 
 enum proposer_state {
 	PROPOSER_FOLLOWER = 0,	/* another proposer leads, or none yet */
@@ -43,8 +45,9 @@ struct pslot {
 	bool		 has_value;	/* recovery: some acceptor had one */
 	bool		 resend;	/* include in the next ACCEPT */
 	struct ballot	 vballot;	/* recovery: ballot of that value */
-	struct entry	 e;		/* e.val points at buf */
+	struct entry	 e;		/* e.val: in buf, or in an intake */
 	uint8_t		*buf;		/* VALUE_MAX bytes */
+	uint16_t	 pin;		/* intake holding e.val, + 1; 0: none */
 	uint32_t	 acks;		/* acceptor indexes that accepted */
 	uint64_t	 sent_ms;
 };
@@ -86,6 +89,16 @@ struct proposer {
 
 	struct pslot	 ring[PROPOSER_WINDOW];	/* slot % WINDOW */
 	/*
+	 * Intakes: buffers a client's datagram is opened into, so that its
+	 * values are proposed where they lie.  A buffer is in use while a
+	 * slot it holds a value of is; the free ones are a stack, and the
+	 * next datagram goes into the top one.
+	 */
+	uint8_t		*intake;	/* PROPOSER_INTAKES * MSG_MAX bytes */
+	uint16_t	 intake_refs[PROPOSER_INTAKES];
+	uint16_t	 intake_free[PROPOSER_INTAKES];
+	unsigned	 n_intake_free;
+	/*
 	 * The log as every learner sees it (without the bytes of values),
 	 * duplicate filter included: the leader reports a value committed
 	 * at the position learners write it at, and never proposes again
@@ -104,7 +117,8 @@ struct proposer {
 };
 
 /*
- * valbuf holds PROPOSER_VALBUF bytes: the values in flight.
+ * valbuf holds PROPOSER_VALBUF bytes: the values in flight, copied from
+ * phase 1 reports, and the intakes.
  * prop_ids lists every proposer, ours among them.  last_round is the
  * highest round this proposer may have used before it restarted: a
  * ballot used twice with different values can get two values chosen,
@@ -125,6 +139,14 @@ void	proposer_tick(struct proposer *, uint64_t now_ms, uint32_t rnd,
 void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
 void	proposer_flush(struct proposer *, uint64_t now_ms, struct outbox *);
+/*
+ * MSG_MAX bytes to open the next datagram into.  A SUBMIT decoded from
+ * there is proposed without copying its values, which stay there until
+ * chosen; values from anywhere else are copied.  Ask again before each
+ * datagram: a buffer that took values is not handed out again until they
+ * are chosen and announced.
+ */
+uint8_t	*proposer_intake(struct proposer *);
 bool	proposer_is_leader(const struct proposer *);
 /*
  * Put back a fact saved before a restart: the filter wrote seq of the
@@ -134,6 +156,7 @@ bool	proposer_is_leader(const struct proposer *);
 void	proposer_restore_written(struct proposer *, uint64_t client,
 	    uint64_t seq, uint64_t slot);
 
-#define PROPOSER_VALBUF	((size_t)PROPOSER_WINDOW * VALUE_MAX)
+#define PROPOSER_VALBUF	((size_t)PROPOSER_WINDOW * VALUE_MAX + \
+	(size_t)PROPOSER_INTAKES * MSG_MAX)
 
 #endif

@@ -172,6 +172,26 @@ value_bytes(unsigned cli, uint64_t seq, uint8_t *buf, uint32_t *len)
 	    seq);
 }
 
+/*
+ * Value index of what a slot or a learner holds, its bytes checked too:
+ * -2 when no client submitted it.
+ */
+static int
+value_of(struct sim *s, uint64_t client, uint64_t seq, const uint8_t *val,
+    uint32_t len)
+{
+	uint8_t want[SIM_VAL];
+	uint32_t wlen;
+	int v = value_index(s, client, seq);
+
+	if (v < 0)
+		return v;
+	value_bytes((unsigned)v / VALUES + 1, seq, want, &wlen);
+	if (len != wlen || memcmp(val, want, wlen) != 0)
+		return -2;
+	return v;
+}
+
 /* The network. */
 
 static void
@@ -441,7 +461,7 @@ check_chosen(struct sim *s, uint64_t slot)
 		if (n < s->quorum)
 			continue;
 		v = si->kind == ENTRY_NOOP ? -1 - 1000 :
-		    value_index(s, si->client, si->seq);
+		    value_of(s, si->client, si->seq, si->val, si->len);
 		if (v == -2)
 			return fail(s, "slot %" PRIu64 " chose a value no "
 			    "client submitted", slot);
@@ -474,7 +494,7 @@ lrn_write(struct sim *s, unsigned li)
 		if (p >= SLOTS)
 			return fail(s, "slot %" PRIu64 " beyond the sim", p);
 		v = e.kind == ENTRY_NOOP ? -1 - 1000 :
-		    value_index(s, e.client, e.seq);
+		    value_of(s, e.client, e.seq, e.val, e.len);
 		if (v == -2)
 			return fail(s, "validity: learner %u took a value no "
 			    "client submitted at %" PRIu64, li + 1, p);
@@ -569,10 +589,14 @@ deliver(struct sim *s, struct dgram *d)
 	struct node *to = &s->nodes[d->to], *from = &s->nodes[d->from];
 	uint8_t role = role_of_kind(from->kind);
 	uint32_t fid = from->kind == CLI ? 0 : from->id;
+	const uint8_t *buf = d->buf;
 
 	if (!to->up)
 		return 0;
-	if (msg_decode(&s->in, d->buf, d->len) == -1)
+	/* As the daemon does: a proposer keeps values where they came. */
+	if (to->kind == PROP)
+		buf = memcpy(proposer_intake(s->prop[to->idx]), d->buf, d->len);
+	if (msg_decode(&s->in, buf, d->len) == -1)
 		return fail(s, "a datagram did not decode");
 	switch (to->kind) {
 	case ACC:

@@ -1,5 +1,6 @@
 /* Unit tests for lib/proposer, driven with synthetic messages. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1379,6 +1380,130 @@ test_retransmit(void)
 	    nth(MSG_PREPARE, 1)->id == 3);
 }
 
+/*
+ * The SUBMIT built in `in`, as the daemon takes it: opened into the
+ * intake the proposer hands out, and decoded there.  Where it went.
+ */
+static const uint8_t *
+submit_via_intake(uint64_t now)
+{
+	static uint8_t enc[MSG_MAX];
+	uint8_t *at = proposer_intake(&p);
+	size_t len = msg_encode(&in, enc, sizeof(enc));
+
+	if (at == NULL || len == 0)
+		return NULL;
+	memcpy(at, enc, len);
+	if (msg_decode(&in, at, len) != 0)
+		return NULL;
+	submit_send(now);
+	return at;
+}
+
+static bool
+within(const uint8_t *v, const uint8_t *at, size_t len)
+{
+	return v != NULL && at != NULL && (uintptr_t)v >= (uintptr_t)at &&
+	    (uintptr_t)v < (uintptr_t)at + len;
+}
+
+static void
+test_intake(void)
+{
+	const uint8_t *a, *b, *c;
+	const struct msg *m;
+
+	lead();
+	CHECK(p.n_intake_free == PROPOSER_INTAKES);
+	/*
+	 * Proposed where they lie: the ACCEPT points into the intake, which
+	 * is not handed out again while its values are in flight.
+	 */
+	submit_start(CLIENT);
+	add_value(1, 0, "one");
+	add_value(2, 0, "two");
+	a = submit_via_intake(T0 + 10);
+	CHECK(a != NULL && p.next_slot == 3);
+	b = proposer_intake(&p);
+	CHECK(b != NULL && b != a && p.n_intake_free == PROPOSER_INTAKES - 1);
+	flush(T0 + 10);
+	m = first(MSG_ACCEPT);
+	CHECK(m != NULL && m->n == 2 && within(m->e[0].e.val, a, MSG_MAX) &&
+	    within(m->e[1].e.val, a, MSG_MAX) &&
+	    entry_is(&m->e[0].e, CLIENT, 1, "one") &&
+	    entry_is(&m->e[1].e, CLIENT, 2, "two"));
+	/* A datagram none of whose values is taken leaves its intake free. */
+	clear();
+	submit_start(CLIENT);
+	add_value(2, 0, "two");
+	c = submit_via_intake(T0 + 11);
+	CHECK(c == b && proposer_intake(&p) == b &&
+	    p.n_intake_free == PROPOSER_INTAKES - 1);
+	/* Values decoded anywhere else are copied into the slot's own buffer. */
+	submit(T0 + 12, CLIENT, 3, 0, "three");
+	clear();
+	flush(T0 + 12);
+	m = first(MSG_ACCEPT);
+	CHECK(m != NULL && m->n == 1 && entry_is(&m->e[0].e, CLIENT, 3,
+	    "three") && within(m->e[0].e.val, valbuf,
+	    (size_t)PROPOSER_WINDOW * VALUE_MAX));
+	/* Chosen and announced, from where they lay; then the intake is free. */
+	clear();
+	accepted_n(T0 + 13, 1, B(1, 1), 1, 3);
+	accepted_n(T0 + 13, 2, B(1, 1), 1, 3);
+	CHECK(p.commit == 4 && p.n_intake_free == PROPOSER_INTAKES - 1);
+	flush(T0 + 13);
+	m = first(MSG_CHOSEN);
+	CHECK(m != NULL && m->n == 3 && within(m->e[0].e.val, a, MSG_MAX) &&
+	    entry_is(&m->e[0].e, CLIENT, 1, "one") &&
+	    entry_is(&m->e[1].e, CLIENT, 2, "two") &&
+	    entry_is(&m->e[2].e, CLIENT, 3, "three"));
+	CHECK(p.n_intake_free == PROPOSER_INTAKES && proposer_intake(&p) == a);
+}
+
+/*
+ * A whole window of one-value datagrams: each holds an intake of its
+ * own, one is still left for the next datagram, and every value is
+ * intact; stepping down lets go of them all.
+ */
+static void
+test_intake_full(void)
+{
+	char val[PROPOSER_WINDOW + 1][8];
+	const struct msg *m;
+	unsigned i, k, n = 0, bad = 0;
+
+	lead();
+	for (i = 1; i <= PROPOSER_WINDOW; i++) {
+		snprintf(val[i], sizeof(val[i]), "v%u", i);
+		submit_start(CLIENT);
+		add_value(i, 0, val[i]);
+		if (submit_via_intake(T0 + 10) == NULL)
+			bad++;
+	}
+	CHECK(bad == 0 && p.next_slot == 1 + PROPOSER_WINDOW);
+	CHECK(p.n_intake_free == 1 && proposer_intake(&p) != NULL);
+	flush(T0 + 10);
+	for (k = 0; (m = nth_msg(MSG_ACCEPT, k)) != NULL; k++)
+		for (i = 0; i < m->n; i++, n++)
+			if (!entry_is(&m->e[i].e, CLIENT, m->e[i].slot,
+			    val[m->e[i].slot]) || !within(m->e[i].e.val,
+			    p.intake, (size_t)PROPOSER_INTAKES * MSG_MAX))
+				bad++;
+	CHECK(n == PROPOSER_WINDOW && bad == 0);
+	/* The window is full: a value more is refused, its intake kept. */
+	clear();
+	submit_start(CLIENT);
+	add_value(PROPOSER_WINDOW + 1, 0, "z");
+	CHECK(submit_via_intake(T0 + 11) != NULL && p.n_intake_free == 1);
+	clear();
+	msg_init(&in, MSG_NACK);
+	in.ballot = B(9, 2);
+	deliver(T0 + 12, AUTH_ACCEPTOR, 1);
+	CHECK(p.state == PROPOSER_FOLLOWER &&
+	    p.n_intake_free == PROPOSER_INTAKES);
+}
+
 static void
 test_full_outbox(void)
 {
@@ -1419,6 +1544,8 @@ main(void)
 	test_rank();
 	test_retransmit();
 	test_full_outbox();
+	test_intake();
+	test_intake_full();
 	free(valbuf);
 	return done_testing();
 }
