@@ -294,9 +294,13 @@ main(int argc, char *argv[])
 			} else if (r == 1) {
 				learner_receive(&l, node_now_ms(), from.role,
 				    from.id, &m, &ob);
-				/* Make room in the window before the next. */
+				/*
+				 * Make room in the window before the next;
+				 * what is in order goes out uncopied.
+				 */
 				take(&l, &o, first, positions, has_count ?
 				    count : UINT64_MAX);
+				learner_keep(&l);
 			}
 		}
 		node_flush(&nd, &ob);

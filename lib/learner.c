@@ -33,24 +33,46 @@ slot_at(struct learner *l, uint64_t slot)
 		memset(ls->seen, 0, sizeof(ls->seen));
 		ls->after = 0;
 		ls->slot = slot;
-		ls->chosen = ls->has_value = false;
+		ls->chosen = ls->has_value = ls->lent = false;
 		ls->vballot = (struct ballot){ 0, 0 };
 	}
 	return ls;
 }
 
 static void
-take_value(struct lslot *ls, const struct entry *e)
+take_value(struct learner *l, struct lslot *ls, const struct entry *e)
 {
 	ls->e = *e;
-	if (ls->buf == NULL) {
-		/* Kept for the filter only: no bytes, no copy. */
-		ls->e.len = 0;
-	} else if (e->len > 0) {
-		memcpy(ls->buf, e->val, e->len);
-	}
-	ls->e.val = ls->buf;
 	ls->has_value = true;
+	ls->lent = false;
+	if (ls->buf != NULL && e->len > 0 && l->n_lent < MSG_MAX_ENTRIES) {
+		/* Where it lies, until learner_keep. */
+		ls->lent = true;
+		l->lent[l->n_lent++] = ls->slot;
+		return;
+	}
+	if (ls->buf == NULL)
+		ls->e.len = 0;	/* kept for the filter only: no bytes */
+	else if (e->len > 0)
+		memcpy(ls->buf, e->val, e->len);
+	ls->e.val = ls->buf;
+}
+
+void
+learner_keep(struct learner *l)
+{
+	struct lslot *ls;
+	unsigned i;
+
+	for (i = 0; i < l->n_lent; i++) {
+		ls = &l->ring[l->lent[i] % LEARNER_WINDOW];
+		if (ls->slot != l->lent[i] || !ls->lent)
+			continue;	/* handed out, or replaced */
+		memcpy(ls->buf, ls->e.val, ls->e.len);
+		ls->e.val = ls->buf;
+		ls->lent = false;
+	}
+	l->n_lent = 0;
 }
 
 void
@@ -60,7 +82,7 @@ learner_learn(struct learner *l, uint64_t slot, const struct entry *e)
 
 	if (ls == NULL || ls->chosen)
 		return;
-	take_value(ls, e);
+	take_value(l, ls, e);
 	ls->chosen = true;
 }
 
@@ -79,13 +101,13 @@ report(struct learner *l, int i, const struct slot_entry *se)
 	if (ls == NULL || ls->chosen)
 		return;
 	if (se->chosen) {
-		take_value(ls, &se->e);
+		take_value(l, ls, &se->e);
 		ls->chosen = true;
 		return;
 	}
 	ls->seen[i] = se->ballot;
 	if (!ls->has_value || ballot_cmp(se->ballot, ls->vballot) > 0) {
-		take_value(ls, &se->e);
+		take_value(l, ls, &se->e);
 		ls->vballot = se->ballot;
 	}
 	for (j = 0; j < l->n_acc; j++)

@@ -27,8 +27,9 @@ struct lslot {
 	struct ballot	 seen[LEARNER_MAX_ACC];	/* by acceptor index */
 	uint32_t	 after;		/* acceptors that reported on it after
 					   it was known chosen */
-	struct entry	 e;		/* e.val points at buf */
+	struct entry	 e;		/* e.val points at buf, or lent */
 	uint8_t		*buf;
+	bool		 lent;		/* e.val is in the message received */
 };
 
 struct lsession {
@@ -52,6 +53,8 @@ struct learner {
 	struct lsession	 sessions[LEARNER_SESSIONS];
 	struct session_index sidx;	/* client -> place in sessions */
 	uint64_t	 n_duplicates;
+	uint64_t	 lent[MSG_MAX_ENTRIES];	/* slots left lent */
+	unsigned	 n_lent;
 };
 
 /*
@@ -62,8 +65,14 @@ struct learner {
 void	learner_init(struct learner *, const uint32_t *acc_ids, unsigned n_acc,
 	    unsigned interval_ms, uint8_t *valbuf, uint64_t first,
 	    uint64_t now_ms);
+/*
+ * A message's values are left where they lie, so that what is handed out
+ * at once is never copied: call learner_keep, which copies the rest into
+ * valbuf, before the message's bytes change.
+ */
 void	learner_receive(struct learner *, uint64_t now_ms, uint8_t role,
 	    uint32_t id, const struct msg *, struct outbox *);
+void	learner_keep(struct learner *);
 /* Poll the acceptors when due.  Returns ms until the next poll. */
 unsigned learner_tick(struct learner *, uint64_t now_ms, struct outbox *);
 

@@ -359,6 +359,7 @@ receive(uint8_t r, const uint8_t *d, size_t len)
 		learner_receive(&lrn, now, from.role, from.id, &in, &ob);
 		drain();
 		learner_deliver();
+		learner_keep(&lrn);
 		break;
 	case AUTH_CLIENT:
 		if (from.role == AUTH_PROPOSER)

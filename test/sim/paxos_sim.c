@@ -590,6 +590,7 @@ deliver(struct sim *s, struct dgram *d)
 	uint8_t role = role_of_kind(from->kind);
 	uint32_t fid = from->kind == CLI ? 0 : from->id;
 	const uint8_t *buf = d->buf;
+	int r;
 
 	if (!to->up)
 		return 0;
@@ -614,7 +615,9 @@ deliver(struct sim *s, struct dgram *d)
 		learner_receive(&s->lrn[to->idx].l, s->now, role, fid, &s->in,
 		    &s->ob);
 		flush(s, d->to);
-		return lrn_write(s, (unsigned)to->idx);
+		r = lrn_write(s, (unsigned)to->idx);
+		learner_keep(&s->lrn[to->idx].l);
+		return r;
 	case CLI:
 		client_receive(&s->cli[to->idx].c, s->now, &s->in, &s->ob);
 		flush(s, d->to);

@@ -66,6 +66,7 @@ chosen(uint64_t slot, struct entry e)
 	in.e[0].slot = slot;
 	in.e[0].e = e;
 	learner_receive(&l, T0, AUTH_PROPOSER, 1, &in, &ob);
+	learner_keep(&l);
 }
 
 static void
@@ -93,6 +94,7 @@ static void
 from_acc(uint64_t now, uint32_t id)
 {
 	learner_receive(&l, now, AUTH_ACCEPTOR, id, &in, &ob);
+	learner_keep(&l);
 }
 
 static bool
@@ -154,7 +156,7 @@ test_chosen(void)
 	learner_advance(&l);
 	CHECK(l.next == 3);
 
-	/* The value is copied: the message buffer may be reused. */
+	/* Kept: the message buffer may be reused. */
 	strcpy(buf, "three");
 	chosen(3, value(5, 3, buf));
 	memcpy(buf, "XXXXX", 5);
@@ -442,6 +444,46 @@ test_no_values(void)
 	CHECK(nothing_ready() && l.next == 4);
 }
 
+/*
+ * Values are lent, not copied, until learner_keep: what is handed out at
+ * once comes from the message itself, and only what waits is copied.
+ */
+static void
+test_lent(void)
+{
+	char buf[3][8] = { "one", "two", "three" };
+	enum learner_verdict v;
+	struct entry e;
+
+	init(1);
+	msg_init(&in, MSG_CHOSEN);
+	in.n = 2;
+	in.e[0].slot = 1;
+	in.e[0].e = value(5, 1, buf[0]);
+	in.e[1].slot = 3;
+	in.e[1].e = value(5, 3, buf[2]);
+	learner_receive(&l, T0, AUTH_PROPOSER, 1, &in, &ob);
+	CHECK(l.n_lent == 2);
+	CHECK(learner_peek(&l, &e, &v) && v == LEARNER_WRITE &&
+	    e.val == (const uint8_t *)buf[0]);
+	learner_advance(&l);
+	learner_keep(&l);
+	CHECK(l.n_lent == 0);
+	/* Slot 3 waits for slot 2: kept, it outlives its message. */
+	memcpy(buf[2], "XXXXX", 5);
+	chosen(2, value(5, 2, buf[1]));
+	CHECK(ready(5, 2, "two", LEARNER_WRITE));
+	learner_advance(&l);
+	CHECK(ready(5, 3, "three", LEARNER_WRITE));
+	CHECK(learner_peek(&l, &e, &v) && e.val != (const uint8_t *)buf[2]);
+	learner_advance(&l);
+
+	/* A learner that only filters keeps no bytes, lent or not. */
+	learner_init(&l, accs, 3, INTERVAL, NULL, 1, T0);
+	chosen(1, value(5, 1, buf[0]));
+	CHECK(l.n_lent == 0 && learner_peek(&l, &e, &v) && e.len == 0);
+}
+
 int
 main(void)
 {
@@ -454,6 +496,7 @@ main(void)
 	test_tick();
 	test_filter();
 	test_no_values();
+	test_lent();
 	free(valbuf);
 	return done_testing();
 }
