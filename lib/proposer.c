@@ -49,46 +49,50 @@ intake_of(const struct proposer *p, const struct entry *e)
 	return (unsigned)(off / MSG_MAX) + 1;
 }
 
-/* The slot lets go of its value: the intake it lay in may be free again. */
+/* A slot let go of a value in intake i - 1: it may be free again. */
+static void
+release(struct proposer *p, unsigned i)
+{
+	if (i != 0 && --p->intake_refs[i - 1] == 0)
+		p->intake_free[p->n_intake_free++] = (uint16_t)(i - 1);
+}
+
 static void
 unpin(struct proposer *p, struct pslot *ps)
 {
-	unsigned i = ps->pin;
-
-	if (i == 0)
-		return;
+	release(p, ps->pin);
 	ps->pin = 0;
-	if (--p->intake_refs[i - 1] == 0)
-		p->intake_free[p->n_intake_free++] = (uint16_t)(i - 1);
 }
 
 /*
  * The slot's value is e: kept where it lies when that is the intake the
  * caller was handed (or one already holding values of the same
- * datagram), copied into the slot's own buffer otherwise.
+ * datagram), copied into the slot's own buffer otherwise.  The value it
+ * held before is let go of last, so that its intake, freed, does not
+ * hide the one handed out.
  */
 static void
 hold_value(struct proposer *p, struct pslot *ps, const struct entry *e)
 {
-	unsigned i;
+	unsigned i = intake_of(p, e), old = ps->pin;
 
-	unpin(p, ps);
-	ps->e = *e;
-	if ((i = intake_of(p, e)) != 0 && p->intake_refs[i - 1] == 0) {
+	if (i != 0 && p->intake_refs[i - 1] == 0) {
 		if (p->n_intake_free > 0 &&
 		    p->intake_free[p->n_intake_free - 1] == i - 1)
 			p->n_intake_free--;
 		else
 			i = 0;	/* not the one handed out: copy */
 	}
-	if (i == 0) {
+	ps->e = *e;
+	ps->pin = (uint16_t)i;
+	if (i != 0) {
+		p->intake_refs[i - 1]++;
+	} else {
 		if (e->len > 0)
 			memcpy(ps->buf, e->val, e->len);
 		ps->e.val = ps->buf;
-		return;
 	}
-	p->intake_refs[i - 1]++;
-	ps->pin = (uint16_t)i;
+	release(p, old);
 }
 
 static void

@@ -1381,11 +1381,11 @@ test_retransmit(void)
 }
 
 /*
- * The SUBMIT built in `in`, as the daemon takes it: opened into the
+ * The message built in `in`, as the daemon takes it: opened into the
  * intake the proposer hands out, and decoded there.  Where it went.
  */
 static const uint8_t *
-submit_via_intake(uint64_t now)
+via_intake(uint64_t now, uint8_t role, uint32_t id)
 {
 	static uint8_t enc[MSG_MAX];
 	uint8_t *at = proposer_intake(&p);
@@ -1396,8 +1396,14 @@ submit_via_intake(uint64_t now)
 	memcpy(at, enc, len);
 	if (msg_decode(&in, at, len) != 0)
 		return NULL;
-	submit_send(now);
+	deliver(now, role, id);
 	return at;
+}
+
+static const uint8_t *
+submit_via_intake(uint64_t now)
+{
+	return via_intake(now, AUTH_CLIENT, (uint32_t)in.client);
 }
 
 static bool
@@ -1504,6 +1510,39 @@ test_intake_full(void)
 	    p.n_intake_free == PROPOSER_INTAKES);
 }
 
+/*
+ * Phase 1 reports are held where they lie too.  A value of a higher
+ * ballot replacing one from an earlier report frees that report's intake,
+ * and does not make the rest of its own report copied.
+ */
+static void
+test_intake_recovery(void)
+{
+	const uint8_t *a, *b;
+	const struct msg *m;
+
+	init(1);
+	proposer_tick(&p, T0, 0, &ob);
+	clear();
+	promise(B(1, 1), 1, SLOT_NONE, 2, 1);
+	add_entry(1, B(0, 2), 11, 1, "low1");
+	a = via_intake(T0 + 1, AUTH_ACCEPTOR, 1);
+	CHECK(a != NULL && p.n_intake_free == PROPOSER_INTAKES - 1);
+	promise(B(1, 1), 1, SLOT_NONE, 2, 1);
+	add_entry(1, B(0, 3), 12, 1, "high1");
+	add_entry(2, B(0, 3), 12, 2, "high2");
+	b = via_intake(T0 + 2, AUTH_ACCEPTOR, 2);
+	CHECK(b != NULL && b != a && proposer_is_leader(&p));
+	CHECK(p.n_intake_free == PROPOSER_INTAKES - 1 &&
+	    proposer_intake(&p) == a);
+	m = first(MSG_ACCEPT);
+	CHECK(m != NULL && m->n == 2 &&
+	    entry_is(&m->e[0].e, 12, 1, "high1") &&
+	    entry_is(&m->e[1].e, 12, 2, "high2") &&
+	    within(m->e[0].e.val, b, MSG_MAX) &&
+	    within(m->e[1].e.val, b, MSG_MAX));
+}
+
 static void
 test_full_outbox(void)
 {
@@ -1546,6 +1585,7 @@ main(void)
 	test_full_outbox();
 	test_intake();
 	test_intake_full();
+	test_intake_recovery();
 	free(valbuf);
 	return done_testing();
 }
