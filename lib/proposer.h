@@ -89,10 +89,10 @@ struct proposer {
 
 	struct pslot	 ring[PROPOSER_WINDOW];	/* slot % WINDOW */
 	/*
-	 * Intakes: buffers a client's datagram is opened into, so that its
-	 * values are proposed where they lie.  A buffer is in use while a
-	 * slot it holds a value of is; the free ones are a stack, and the
-	 * next datagram goes into the top one.
+	 * Intakes: buffers a datagram is opened into, so that its values
+	 * are proposed where they lie.  A buffer is in use while a slot
+	 * holds a value in it; the free ones are a stack, and the next
+	 * datagram goes into the top one.
 	 */
 	uint8_t		*intake;	/* PROPOSER_INTAKES * MSG_MAX bytes */
 	uint16_t	 intake_refs[PROPOSER_INTAKES];
@@ -117,8 +117,8 @@ struct proposer {
 };
 
 /*
- * valbuf holds PROPOSER_VALBUF bytes: the values in flight, copied from
- * phase 1 reports, and the intakes.
+ * valbuf holds PROPOSER_VALBUF bytes: the intakes, and a buffer per slot
+ * for a value that came from anywhere else.
  * prop_ids lists every proposer, ours among them.  last_round is the
  * highest round this proposer may have used before it restarted: a
  * ballot used twice with different values can get two values chosen,
@@ -140,11 +140,11 @@ void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
 void	proposer_flush(struct proposer *, uint64_t now_ms, struct outbox *);
 /*
- * MSG_MAX bytes to open the next datagram into.  A SUBMIT decoded from
- * there is proposed without copying its values, which stay there until
- * chosen; values from anywhere else are copied.  Ask again before each
- * datagram: a buffer that took values is not handed out again until they
- * are chosen and announced.
+ * MSG_MAX bytes to open the next datagram into.  The values of a SUBMIT
+ * (or of a phase 1 report) decoded from there are proposed without a
+ * copy and stay there until chosen; values from anywhere else are
+ * copied.  Ask again before each datagram: a buffer that took values is
+ * not handed out again until they are chosen and announced.
  */
 uint8_t	*proposer_intake(struct proposer *);
 bool	proposer_is_leader(const struct proposer *);
