@@ -212,6 +212,13 @@ steal0=$(ticks)
 echo "paxos bench: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
     "$CLIENTS clients x -w $WINDOW, median of $RUNS runs"
 echo "host: $("$top/test/bench/host_probe" "$dir")"
+# How an idle CPU waits decides how fast it wakes: a virtual machine's
+# guest halt polling (0: off) trades host CPU for wake-up latency.
+idle=$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null) ||
+    idle=none
+hp=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+[ -r "$hp" ] && idle="$idle, guest halt polling up to $(cat "$hp") ns"
+echo "idle CPUs: $idle"
 echo
 echo "throughput (submission to written by the learner)"
 row "  64 B values, persist = no" no 64 "$N64"
