@@ -91,7 +91,10 @@ enum learner_verdict {
  */
 bool	learner_peek(struct learner *, struct entry *, enum learner_verdict *);
 void	learner_advance(struct learner *);
-/* An entry known chosen at slot (the leader's own, or announced). */
+/*
+ * An entry known chosen at slot (the leader's own, or announced); its
+ * value is lent, as learner_receive's are.
+ */
 void	learner_learn(struct learner *, uint64_t slot, const struct entry *);
 /*
  * The last seq the filter took from a session: false if it has none.

@@ -35,6 +35,8 @@ ring_at(struct proposer *p, uint64_t slot)
 	return &p->ring[slot % PROPOSER_WINDOW];
 }
 
+_Static_assert(PROPOSER_INTAKES < UINT16_MAX, "a pin is an intake + 1");
+
 /* Which intake holds e's bytes, + 1; 0: none does. */
 static unsigned
 intake_of(const struct proposer *p, const struct entry *e)
@@ -49,12 +51,27 @@ intake_of(const struct proposer *p, const struct entry *e)
 	return (unsigned)(off / MSG_MAX) + 1;
 }
 
-/* A slot let go of a value in intake i - 1: it may be free again. */
+/*
+ * A slot let go of a value in intake i - 1.  Unused now, it is not free
+ * yet: an ACCEPT in the outbox may still point into it (one that
+ * finish_window put there before a NACK made us step down, say).
+ */
 static void
 release(struct proposer *p, unsigned i)
 {
 	if (i != 0 && --p->intake_refs[i - 1] == 0)
-		p->intake_free[p->n_intake_free++] = (uint16_t)(i - 1);
+		p->intake_done[p->n_intake_done++] = (uint16_t)(i - 1);
+}
+
+/* Called where the caller sends the outbox next: no one points there. */
+static void
+free_released(struct proposer *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n_intake_done; i++)
+		p->intake_free[p->n_intake_free++] = p->intake_done[i];
+	p->n_intake_done = 0;
 }
 
 static void
@@ -117,7 +134,7 @@ uint8_t *
 proposer_intake(struct proposer *p)
 {
 	if (p->n_intake_free == 0)
-		return NULL;	/* cannot be: one more than the slots */
+		return NULL;
 	return p->intake +
 	    (size_t)p->intake_free[p->n_intake_free - 1] * MSG_MAX;
 }
@@ -791,17 +808,19 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 /*
  * After a batch of proposer_receive calls: what the batch decided goes
  * out in as few datagrams as fit, so batches grow with the load and an
- * idle leader adds no delay.  The caller sends the outbox before the next
- * proposer_receive, and before opening a datagram into the intake:
- * chosen entries it announces point at values just let go of.
+ * idle leader adds no delay.  The caller sends the outbox before it opens
+ * the next datagram (into an intake or not): what it holds points at
+ * values, some just let go of.  The same holds after proposer_tick.
  */
 void
 proposer_flush(struct proposer *p, uint64_t now, struct outbox *ob)
 {
 	uint64_t s;
 
-	if (p->state != PROPOSER_LEADING)
+	if (p->state != PROPOSER_LEADING) {
+		free_released(p);
 		return;
+	}
 	send_accepts(p, now, ob);
 	if (p->announced < p->commit) {
 		announce_all(p, p->announced, p->commit, ob);
@@ -811,6 +830,7 @@ proposer_flush(struct proposer *p, uint64_t now, struct outbox *ob)
 	}
 	if (p->recovering && !p->window_open && p->commit >= p->scan)
 		open_window(p, now, ob);
+	free_released(p);
 }
 
 void
@@ -848,6 +868,7 @@ proposer_tick(struct proposer *p, uint64_t now, uint32_t rnd,
 			heartbeat(p, now, ob);
 		break;
 	}
+	free_released(p);
 }
 
 void

@@ -91,13 +91,17 @@ struct proposer {
 	/*
 	 * Intakes: buffers a datagram is opened into, so that its values
 	 * are proposed where they lie.  A buffer is in use while a slot
-	 * holds a value in it; the free ones are a stack, and the next
-	 * datagram goes into the top one.
+	 * holds a value in it, and then until the outbox has been sent:
+	 * one let go of is freed only by proposer_flush or proposer_tick,
+	 * since a message still in the outbox may point into it.  The free
+	 * ones are a stack, and the next datagram goes into the top one.
 	 */
 	uint8_t		*intake;	/* PROPOSER_INTAKES * MSG_MAX bytes */
 	uint16_t	 intake_refs[PROPOSER_INTAKES];
 	uint16_t	 intake_free[PROPOSER_INTAKES];
 	unsigned	 n_intake_free;
+	uint16_t	 intake_done[PROPOSER_INTAKES];	/* let go of */
+	unsigned	 n_intake_done;
 	/*
 	 * The log as every learner sees it (without the bytes of values),
 	 * duplicate filter included: the leader reports a value committed
@@ -129,7 +133,10 @@ void	proposer_init(struct proposer *, uint32_t id, const uint32_t *acc_ids,
 	    unsigned n_acc, const uint32_t *prop_ids, unsigned n_prop,
 	    unsigned timeout_ms, uint8_t *valbuf, uint64_t last_round,
 	    uint64_t now_ms);
-/* Timers: elections, retransmissions, heartbeats.  rnd: a random draw. */
+/*
+ * Timers: elections, retransmissions, heartbeats.  rnd: a random draw.
+ * Like proposer_flush, send the outbox before opening the next datagram.
+ */
 void	proposer_tick(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    struct outbox *);
 /*
@@ -140,11 +147,13 @@ void	proposer_receive(struct proposer *, uint64_t now_ms, uint32_t rnd,
 	    uint8_t role, uint32_t id, const struct msg *, struct outbox *);
 void	proposer_flush(struct proposer *, uint64_t now_ms, struct outbox *);
 /*
- * MSG_MAX bytes to open the next datagram into.  The values of a SUBMIT
- * (or of a phase 1 report) decoded from there are proposed without a
- * copy and stay there until chosen; values from anywhere else are
- * copied.  Ask again before each datagram: a buffer that took values is
- * not handed out again until they are chosen and announced.
+ * MSG_MAX bytes to open the next datagram into, or NULL when none is
+ * free (the caller then uses its own buffer, and values are copied).  The
+ * values of a SUBMIT (or of a phase 1 report) decoded from there are
+ * proposed without a copy and stay there while the proposer holds them;
+ * values from anywhere else are copied.  Ask again before each datagram:
+ * a buffer that took values is handed out again only after they were let
+ * go of and the outbox sent.
  */
 uint8_t	*proposer_intake(struct proposer *);
 bool	proposer_is_leader(const struct proposer *);

@@ -321,8 +321,12 @@ receive(uint8_t r, const uint8_t *d, size_t len)
 	struct auth_peer from;
 	enum auth_drop why;
 	size_t ptlen;
+	uint8_t *at = pt;
 
-	why = auth_open(&rx[r - 1], d, len, pt, &ptlen, &from);
+	/* The proposer's shell opens datagrams into its intakes. */
+	if (r == AUTH_PROPOSER && proposer_intake(&prop) != NULL)
+		at = proposer_intake(&prop);
+	why = auth_open(&rx[r - 1], d, len, at, &ptlen, &from);
 	if (trace)
 		fprintf(stderr, "to role %u: %zu bytes: %s", r, len,
 		    auth_drop_name(why));
@@ -332,7 +336,7 @@ receive(uint8_t r, const uint8_t *d, size_t len)
 		return;
 	}
 	/* node_recv */
-	if (msg_decode(&in, pt, ptlen) == -1) {
+	if (msg_decode(&in, at, ptlen) == -1) {
 		if (trace)
 			fprintf(stderr, ", undecodable\n");
 		return;

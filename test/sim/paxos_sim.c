@@ -399,10 +399,18 @@ acc_deliver(struct sim *s, int self, int from, const struct msg *m)
 		}
 		break;
 	case MSG_ACCEPT:
-		for (i = 0; i < m->n; i++)
+		for (i = 0; i < m->n; i++) {
+			const struct entry *e = &m->e[i].e;
 			if (m->e[i].slot >= SLOTS)
 				return fail(s, "slot %" PRIu64 " beyond the sim",
 				    m->e[i].slot);
+			/* Only what clients sent is ever proposed. */
+			if (e->kind != ENTRY_NOOP && value_of(s, e->client,
+			    e->seq, e->val, e->len) == -2)
+				return fail(s, "validity: slot %" PRIu64 " was "
+				    "proposed a value no client submitted",
+				    m->e[i].slot);
+		}
 		acceptor_accept(&a->mem, m, &fx);
 		if (fx.out.type == MSG_ACCEPTED) {
 			for (i = 0; i < m->n; i++)
@@ -582,6 +590,60 @@ acc_restart(struct sim_acc *a)
 	a->n_dirty = 0;
 }
 
+/* Take a due datagram to node `to` off the network: false if none is. */
+static bool
+take_due(struct sim *s, int to, struct dgram *d)
+{
+	size_t k;
+
+	for (k = 0; k < s->n_net; k++)
+		if (s->net[k].to == to && s->net[k].at <= s->now) {
+			*d = s->net[k];
+			s->net[k] = s->net[--s->n_net];
+			return true;
+		}
+	return false;
+}
+
+/*
+ * As the daemon does: each datagram opened into the intake the proposer
+ * hands out, and often several received (as many as are due, three
+ * times in four) before one flush, so that messages wait in the outbox
+ * while later datagrams come in.  The rest of the intake is scribbled
+ * on first: a value read from a buffer in use by a later datagram shows.
+ */
+static int
+prop_deliver(struct sim *s, struct dgram *first)
+{
+	struct proposer *p = s->prop[s->nodes[first->to].idx];
+	struct dgram d = *first;
+	struct node *from;
+	uint8_t *in;
+	int r = 0;
+
+	do {
+		from = &s->nodes[d.from];
+		if ((in = proposer_intake(p)) == NULL) {
+			r = fail(s, "a proposer had no intake free");
+		} else {
+			memset(in + d.len, 0xa5, MSG_MAX - d.len);
+			memcpy(in, d.buf, d.len);
+			if (msg_decode(&s->in, in, d.len) == -1)
+				r = fail(s, "a datagram did not decode");
+		}
+		if (r == 0)
+			proposer_receive(p, s->now,
+			    (uint32_t)splitmix64(&s->rng),
+			    role_of_kind(from->kind),
+			    from->kind == CLI ? 0 : from->id, &s->in, &s->ob);
+		if (d.buf != first->buf)
+			free(d.buf);	/* the caller frees the first */
+	} while (r == 0 && rnd(s, 4) != 0 && take_due(s, first->to, &d));
+	proposer_flush(p, s->now, &s->ob);
+	flush(s, first->to);
+	return r;
+}
+
 /* Deliver one datagram to its node. */
 static int
 deliver(struct sim *s, struct dgram *d)
@@ -589,15 +651,13 @@ deliver(struct sim *s, struct dgram *d)
 	struct node *to = &s->nodes[d->to], *from = &s->nodes[d->from];
 	uint8_t role = role_of_kind(from->kind);
 	uint32_t fid = from->kind == CLI ? 0 : from->id;
-	const uint8_t *buf = d->buf;
 	int r;
 
 	if (!to->up)
 		return 0;
-	/* As the daemon does: a proposer keeps values where they came. */
 	if (to->kind == PROP)
-		buf = memcpy(proposer_intake(s->prop[to->idx]), d->buf, d->len);
-	if (msg_decode(&s->in, buf, d->len) == -1)
+		return prop_deliver(s, d);
+	if (msg_decode(&s->in, d->buf, d->len) == -1)
 		return fail(s, "a datagram did not decode");
 	switch (to->kind) {
 	case ACC:
@@ -606,11 +666,7 @@ deliver(struct sim *s, struct dgram *d)
 			return 0;
 		return acc_deliver(s, d->to, d->from, &s->in);
 	case PROP:
-		proposer_receive(s->prop[to->idx], s->now,
-		    (uint32_t)splitmix64(&s->rng), role, fid, &s->in, &s->ob);
-		proposer_flush(s->prop[to->idx], s->now, &s->ob);
-		flush(s, d->to);
-		return 0;
+		return 0;	/* prop_deliver */
 	case LRN:
 		learner_receive(&s->lrn[to->idx].l, s->now, role, fid, &s->in,
 		    &s->ob);
@@ -933,6 +989,10 @@ run(struct sim *s)
 	}
 	if (r == -1)
 		return -1;
+#ifdef PAXOS_BROKEN_QUORUM
+	/* Quorums that need not meet may stall; the self-test is for safety. */
+	return 0;
+#endif
 	dump(s);
 	for (i = 0; i < s->n_cli; i++)
 		if (s->cli[i].next < VALUES || !client_idle(&s->cli[i].c))

@@ -1506,8 +1506,10 @@ test_intake_full(void)
 	msg_init(&in, MSG_NACK);
 	in.ballot = B(9, 2);
 	deliver(T0 + 12, AUTH_ACCEPTOR, 1);
-	CHECK(p.state == PROPOSER_FOLLOWER &&
-	    p.n_intake_free == PROPOSER_INTAKES);
+	/* Let go of, but free only once the outbox has been sent. */
+	CHECK(p.state == PROPOSER_FOLLOWER && p.n_intake_free == 1);
+	flush(T0 + 12);
+	CHECK(p.n_intake_free == PROPOSER_INTAKES);
 }
 
 /*
@@ -1518,6 +1520,7 @@ test_intake_full(void)
 static void
 test_intake_recovery(void)
 {
+	static char junk[1024];
 	const uint8_t *a, *b;
 	const struct msg *m;
 
@@ -1533,14 +1536,30 @@ test_intake_recovery(void)
 	add_entry(2, B(0, 3), 12, 2, "high2");
 	b = via_intake(T0 + 2, AUTH_ACCEPTOR, 2);
 	CHECK(b != NULL && b != a && proposer_is_leader(&p));
-	CHECK(p.n_intake_free == PROPOSER_INTAKES - 1 &&
-	    proposer_intake(&p) == a);
 	m = first(MSG_ACCEPT);
 	CHECK(m != NULL && m->n == 2 &&
 	    entry_is(&m->e[0].e, 12, 1, "high1") &&
 	    entry_is(&m->e[1].e, 12, 2, "high2") &&
 	    within(m->e[0].e.val, b, MSG_MAX) &&
 	    within(m->e[1].e.val, b, MSG_MAX));
+	/*
+	 * In the same batch, before the outbox goes out, a NACK makes us
+	 * step down.  The next datagram must not land where the ACCEPT's
+	 * values lie: intakes are freed only once the outbox is sent.
+	 */
+	msg_init(&in, MSG_NACK);
+	in.ballot = B(9, 2);
+	deliver(T0 + 3, AUTH_ACCEPTOR, 3);
+	CHECK(p.state == PROPOSER_FOLLOWER);
+	memset(junk, 'X', sizeof(junk) - 1);
+	submit_start(CLIENT);
+	add_value(1, 0, junk);
+	CHECK(via_intake(T0 + 3, AUTH_CLIENT, CLIENT) == proposer_intake(&p) &&
+	    proposer_intake(&p) != a && proposer_intake(&p) != b);
+	CHECK(m != NULL && entry_is(&m->e[0].e, 12, 1, "high1") &&
+	    entry_is(&m->e[1].e, 12, 2, "high2"));
+	flush(T0 + 3);
+	CHECK(p.n_intake_free == PROPOSER_INTAKES);
 }
 
 static void
