@@ -85,8 +85,8 @@ unpin(struct proposer *p, struct pslot *ps)
  * The slot's value is e: kept where it lies when that is the intake the
  * caller was handed (or one already holding values of the same
  * datagram), copied into the slot's own buffer otherwise.  The value it
- * held before is let go of last, so that its intake, freed, does not
- * hide the one handed out.
+ * held before is let go of last: when it lay in the same intake, that
+ * intake stays held rather than being let go of and copied from.
  */
 static void
 hold_value(struct proposer *p, struct pslot *ps, const struct entry *e)

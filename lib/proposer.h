@@ -23,7 +23,11 @@
 #define PROPOSER_MIN_RTO_MS	5	/* ACCEPTs are not resent sooner */
 #define PROPOSER_HISTORY	256	/* written positions kept a session;
 					   clients keep no more in flight */
-/* Every slot in flight may hold one, and one more takes the next datagram. */
+/*
+ * Intakes: every slot in flight may hold one, and one more takes the next
+ * datagram; those let go of wait for the next flush or tick, so a batch
+ * may (rarely) find none free.
+ */
 #define PROPOSER_INTAKES	(PROPOSER_WINDOW + 1)
 
 enum proposer_state {

@@ -1562,6 +1562,62 @@ test_intake_recovery(void)
 	CHECK(p.n_intake_free == PROPOSER_INTAKES);
 }
 
+/*
+ * Intakes can run out: a window of values each in a phase 1 report of
+ * its own holds all but one, and values replaced by higher ballots wait
+ * for the next flush before their intakes are free.  The caller then
+ * opens datagrams into a buffer of its own, and values are copied.
+ */
+static void
+test_intake_none_free(void)
+{
+	static char val[2][PROPOSER_WINDOW + 1][8];
+	static uint8_t enc[MSG_MAX], own[MSG_MAX];
+	const struct msg *m;
+	unsigned a, k, n = 0, copied = 0, bad = 0;
+	uint64_t s;
+	size_t len;
+
+	init(1);
+	proposer_tick(&p, T0, 0, &ob);
+	for (a = 0; a < 2; a++) {
+		for (s = 1; s <= PROPOSER_WINDOW; s++) {
+			clear();
+			snprintf(val[a][s], sizeof(val[a][s]), "%c%u",
+			    a == 0 ? 'l' : 'h', (unsigned)s);
+			promise(B(1, 1), s, s < PROPOSER_WINDOW ? s + 1 :
+			    SLOT_NONE, PROPOSER_WINDOW, 1);
+			add_entry(s, B(0, 2 + a), 11, s, val[a][s]);
+			if (proposer_intake(&p) != NULL) {
+				if (via_intake(T0 + 1, AUTH_ACCEPTOR, 1 + a) ==
+				    NULL)
+					bad++;
+				continue;
+			}
+			copied++;
+			len = msg_encode(&in, enc, sizeof(enc));
+			memcpy(own, enc, len);
+			if (msg_decode(&in, own, len) != 0)
+				bad++;
+			deliver(T0 + 1, AUTH_ACCEPTOR, 1 + a);
+			memset(own, 'X', len);
+		}
+		if (a == 0)
+			CHECK(p.n_intake_free == 1 && bad == 0);
+	}
+	CHECK(bad == 0 && copied == PROPOSER_WINDOW - 1);
+	CHECK(proposer_is_leader(&p) && p.next_slot == 1 + PROPOSER_WINDOW);
+	for (k = 0; (m = nth_msg(MSG_ACCEPT, k)) != NULL; k++)
+		for (a = 0; a < m->n; a++, n++)
+			if (!entry_is(&m->e[a].e, 11, m->e[a].slot,
+			    val[1][m->e[a].slot]))
+				bad++;
+	CHECK(n == PROPOSER_WINDOW && bad == 0);
+	/* Sent: the reports' intakes are free again but the one still held. */
+	flush(T0 + 1);
+	CHECK(p.n_intake_free == PROPOSER_INTAKES - 1);
+}
+
 static void
 test_full_outbox(void)
 {
@@ -1605,6 +1661,7 @@ main(void)
 	test_intake();
 	test_intake_full();
 	test_intake_recovery();
+	test_intake_none_free();
 	free(valbuf);
 	return done_testing();
 }
