@@ -805,6 +805,23 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 	}
 }
 
+/* New ACCEPTs, and the chosen slots announced and let go of. */
+static void
+flush_leading(struct proposer *p, uint64_t now, struct outbox *ob)
+{
+	uint64_t s;
+
+	send_accepts(p, now, ob);
+	if (p->announced < p->commit) {
+		announce_all(p, p->announced, p->commit, ob);
+		for (s = p->announced; s < p->commit; s++)
+			slot_free(p, ring_at(p, s));
+		p->announced = p->commit;
+	}
+	if (p->recovering && !p->window_open && p->commit >= p->scan)
+		open_window(p, now, ob);
+}
+
 /*
  * After a batch of proposer_receive calls: what the batch decided goes
  * out in as few datagrams as fit, so batches grow with the load and an
@@ -815,21 +832,8 @@ proposer_receive(struct proposer *p, uint64_t now, uint32_t rnd, uint8_t role,
 void
 proposer_flush(struct proposer *p, uint64_t now, struct outbox *ob)
 {
-	uint64_t s;
-
-	if (p->state != PROPOSER_LEADING) {
-		free_released(p);
-		return;
-	}
-	send_accepts(p, now, ob);
-	if (p->announced < p->commit) {
-		announce_all(p, p->announced, p->commit, ob);
-		for (s = p->announced; s < p->commit; s++)
-			slot_free(p, ring_at(p, s));
-		p->announced = p->commit;
-	}
-	if (p->recovering && !p->window_open && p->commit >= p->scan)
-		open_window(p, now, ob);
+	if (p->state == PROPOSER_LEADING)
+		flush_leading(p, now, ob);
 	free_released(p);
 }
 

@@ -16,6 +16,7 @@
 #define HASH_LEN	16
 #define HDR_LEN		(4 + 4 + 8 + HASH_LEN)	/* magic, length, gen, hash */
 #define ITEM_HDR	(1 + 4)			/* type, length */
+
 static size_t
 block_up(size_t n)
 {

@@ -255,6 +255,13 @@ role_of_kind(enum kind k)
 	    k == LRN ? AUTH_LEARNER : AUTH_CLIENT;
 }
 
+/* The id a receiver sees: clients have none of the cluster's. */
+static uint32_t
+sender_id(const struct node *from)
+{
+	return from->kind == CLI ? 0 : from->id;
+}
+
 /* Encode each message once, as the real shell does, and send it. */
 static void
 flush(struct sim *s, int from)
@@ -634,8 +641,8 @@ prop_deliver(struct sim *s, struct dgram *first)
 		if (r == 0)
 			proposer_receive(p, s->now,
 			    (uint32_t)splitmix64(&s->rng),
-			    role_of_kind(from->kind),
-			    from->kind == CLI ? 0 : from->id, &s->in, &s->ob);
+			    role_of_kind(from->kind), sender_id(from), &s->in,
+			    &s->ob);
 		if (d.buf != first->buf)
 			free(d.buf);	/* the caller frees the first */
 	} while (r == 0 && rnd(s, 4) != 0 && take_due(s, first->to, &d));
@@ -650,7 +657,7 @@ deliver(struct sim *s, struct dgram *d)
 {
 	struct node *to = &s->nodes[d->to], *from = &s->nodes[d->from];
 	uint8_t role = role_of_kind(from->kind);
-	uint32_t fid = from->kind == CLI ? 0 : from->id;
+	uint32_t fid = sender_id(from);
 	int r;
 
 	if (!to->up)
