@@ -118,6 +118,11 @@ learner_env() {
 	ENV+=("$@")
 }
 
+# consumer_at POS: the example consumer has saved position POS
+consumer_at() {
+	[ "$(kv-apply -s "$BATS_TEST_TMPDIR/kv-1.state" --position 2>/dev/null)" = "$1" ]
+}
+
 has_ready() {
 	grep -qx 'READY=1' "$NOTIFY_LOG"
 }
@@ -226,6 +231,9 @@ readies() {
 	wait_lines "$BATS_TEST_TMPDIR/first.out" 3
 	run -0 cat "$BATS_TEST_TMPDIR/first.out"
 	assert_output $'1\tok\n2\tok\n3\t1'
+	# kv-apply saves its position just after its output, once idle:
+	# stopped before that, it would rightly start over from 1.
+	wait_for 5 consumer_at 3
 	stop_unit first
 	# Killed by SIGTERM: a clean stop for systemd.
 	assert_equal "$STATUS" 143
